@@ -1,0 +1,79 @@
+"""Materialisation metadata: what a run did, in numbers the UI shows next to each asset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from lakehouse.contracts.model import SourceContract
+
+if TYPE_CHECKING:  # the engines load only when a run needs them, not with the definitions
+    from lakehouse.ingest.bronze import BronzeResult
+    from lakehouse.silver.build import SilverResult
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def column_schema(contract: SourceContract) -> dg.TableSchema:
+    return dg.TableSchema(columns=[
+        dg.TableColumn(
+            name=c.name, type=c.type, description=c.description,
+            constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=c.name in contract.primary_key
+                                                  and len(contract.primary_key) == 1),
+            tags={"pii": "tokenized"} if c.pii else {},
+        )
+        for c in contract.columns
+    ])
+
+
+def bronze_metadata(result: BronzeResult) -> dict[str, object]:
+    per_day = markdown_table(
+        ["day", "read", "written", "quarantined"],
+        [(d, c.read, c.written, c.quarantined) for d, c in sorted(result.days.items())],
+    )
+    metadata: dict[str, object] = {
+        "dagster/row_count": result.rows_written,
+        "partitions": f"{result.start}..{result.end}",
+        "rows_read": result.rows_read,
+        "rows_written": result.rows_written,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_with_rescued_data": result.rescued_rows,
+        "files_read": len(result.files),
+        "per_day": dg.MetadataValue.md(per_day),
+    }
+    if result.files:
+        metadata["files"] = dg.MetadataValue.md("\n".join(f"- `{f.file}` ({f.rows} rows)" for f in result.files))
+    if result.quarantine_reasons:
+        metadata["quarantine_reasons"] = dg.MetadataValue.json(result.quarantine_reasons)
+    if result.rescued_columns:
+        metadata["rescued_columns"] = dg.MetadataValue.json(result.rescued_columns)
+    if result.missing_columns:
+        metadata["missing_nullable_columns"] = dg.MetadataValue.json(result.missing_columns)
+    return metadata
+
+
+def silver_metadata(result: SilverResult) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "dagster/row_count": sum(result.rows_by_day.values()),
+        "mode": result.mode,
+        "window": f"{result.window_start}..{result.window_end}",
+        "bronze_rows_read": result.batch_rows,
+        "rows_merged": result.merged_rows,
+        "rows_inserted": result.inserted,
+        "rows_updated": result.updated,
+        "rows_deleted": result.deleted,
+        "target_files_scanned": result.files_scanned,
+        "target_files_skipped": result.files_skipped,
+        "rows_flagged": result.flagged_rows,
+        "per_day": dg.MetadataValue.md(markdown_table(
+            ["day", "silver rows"], sorted(result.rows_by_day.items()))),
+    }
+    if result.flags:
+        metadata["flags"] = dg.MetadataValue.json(result.flags)
+    return metadata

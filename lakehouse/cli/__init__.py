@@ -1,0 +1,23 @@
+"""The ``lakehouse`` command line: what users do outside the Dagster UI.
+
+Subcommands import what they need when they run, so ``lakehouse --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import click
+
+from lakehouse.cli.contract import contract
+from lakehouse.cli.dbt import dbt
+from lakehouse.cli.demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lakehouse")
+def main() -> None:
+    """Lakehouse: YAML source contracts to partitioned bronze, silver and gold Dagster assets."""
+
+
+main.add_command(demo)
+main.add_command(contract)
+main.add_command(dbt)

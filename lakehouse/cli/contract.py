@@ -1,0 +1,54 @@
+"""``lakehouse contract``: check source contracts without starting Dagster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def contract() -> None:
+    """Source contracts (sources/*.yaml)."""
+
+
+@contract.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Validate FILES (default: every contract in the sources directory).
+
+    Prints each problem with the file and the field it concerns; exits 1 if any file is invalid.
+    """
+    from lakehouse.contracts.loader import ContractError, contract_files, load_contract, load_contracts
+    from lakehouse.settings import Settings
+
+    if files:
+        results = []
+        for path in files:
+            try:
+                results.append((path, load_contract(path), None))
+            except ContractError as error:
+                results.append((path, None, error))
+    else:
+        directory = Settings.from_env().sources_dir
+        loaded = load_contracts(directory)
+        errors = {e.path: e for e in loaded.errors}
+        results = [(p, next((c for c in loaded if c.path == p), None), errors.get(p))
+                   for p in contract_files(directory)]
+        if not results:
+            click.echo(f"no contracts (*.yaml) in {directory}", err=True)
+            sys.exit(1)
+
+    failed = 0
+    for path, loaded_contract, error in results:
+        if error is not None:
+            failed += 1
+            click.echo(click.style(error.describe(), fg="red"), err=True)
+        else:
+            c = loaded_contract.contract
+            click.echo(f"ok  {path}: {c.name} ({len(c.columns)} columns, {c.extract.format}, silver {c.silver.mode}, "
+                       f"{len(c.quality)} quality rules, version {loaded_contract.version})")
+    if failed:
+        click.echo(f"{failed} of {len(results)} contract(s) invalid", err=True)
+        sys.exit(1)

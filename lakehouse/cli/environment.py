@@ -1,0 +1,58 @@
+"""The embedded default environment: a local Dagster instance and a local PII key.
+
+The demo must work on a fresh checkout with nothing configured, and ``dagster dev`` must then
+open the same instance. ``DAGSTER_HOME`` defaults to ``.dagster_home`` in the checkout; a PII key
+is generated once into ``.env`` (ignored by git), which Dagster also loads for its code servers.
+Anything already set in the environment wins.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from lakehouse.settings import Settings, default_dagster_home
+
+INSTANCE_CONFIG = """\
+# Local instance for the embedded default: SQLite storage under this folder.
+# deploy/dagster.yaml is the production counterpart (PostgreSQL).
+telemetry:
+  enabled: false
+"""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def prepare_local_environment(settings: Settings) -> Path:
+    """Make DAGSTER_HOME and LAKEHOUSE_PII_KEY available; return the Dagster home."""
+    dotenv_path = Path(settings.project_dir) / ".env"
+    dotenv = read_dotenv(dotenv_path)
+    additions = {}
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = dotenv.get("DAGSTER_HOME") or default_dagster_home(settings)
+        additions["DAGSTER_HOME"] = os.environ["DAGSTER_HOME"]
+    if not os.environ.get("LAKEHOUSE_PII_KEY"):
+        os.environ["LAKEHOUSE_PII_KEY"] = dotenv.get("LAKEHOUSE_PII_KEY") or secrets.token_hex(32)
+        additions["LAKEHOUSE_PII_KEY"] = os.environ["LAKEHOUSE_PII_KEY"]
+    missing = {k: v for k, v in additions.items() if k not in dotenv}
+    if missing:
+        with open(dotenv_path, "a") as handle:
+            handle.writelines(f"{k}={v}\n" for k, v in missing.items())
+        dotenv_path.chmod(0o600)
+
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
+    return home

@@ -1,0 +1,155 @@
+"""Reading contract files: YAML → validated ``SourceContract``, with errors that name file and field.
+
+A bad file must never take the other sources down (a Dagster code location whose definitions
+raise loses every asset and sensor), so ``load_contracts`` returns the good contracts and the
+errors side by side and lets the caller decide how loud to be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from lakehouse.contracts.model import SourceContract
+
+CONTRACT_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a contract file: where (a field path) and what was expected."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ContractError(Exception):
+    """A contract file that cannot be used, with every problem found in it."""
+
+    def __init__(self, path: Path | str, problems: Iterable[Problem]):
+        self.path = Path(path)
+        self.problems = list(problems)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [f"{self.path}: invalid source contract"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LoadedContract:
+    contract: SourceContract
+    path: Path
+    # Content hash: the contract's version (asset code_version, sensor cursor, check ledger).
+    version: str
+
+
+@dataclass
+class ContractSet:
+    contracts: dict[str, LoadedContract] = field(default_factory=dict)
+    errors: list[ContractError] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.contracts.values())
+
+    def __len__(self) -> int:
+        return len(self.contracts)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("files",) and text.endswith("extract"):
+            continue  # the discriminated union's tag adds nothing for the reader
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _problems_from_validation(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (not part of the contract schema)"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        elif "input" in item and item["type"] not in ("value_error", "assertion_error"):
+            message = f"{message} (got {item['input']!r})"
+        problems.append(Problem(_location(item["loc"]), message))
+    return problems
+
+
+def parse_contract(text: str, path: Path | str = "<string>") -> SourceContract:
+    """Validate one contract's YAML text; raise ``ContractError`` naming the file and fields."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ContractError(path, [Problem(where, f"invalid YAML: {reason}")]) from None
+    if not isinstance(raw, dict):
+        raise ContractError(path, [Problem("", f"expected a mapping of contract fields, got {type(raw).__name__}")])
+    try:
+        contract = SourceContract.model_validate(raw)
+    except ValidationError as exc:
+        raise ContractError(path, _problems_from_validation(exc)) from None
+    if path.suffix in CONTRACT_SUFFIXES and path.stem != contract.name:
+        raise ContractError(path, [Problem("name", f"{contract.name!r} must match the file name {path.stem!r}")])
+    return contract
+
+
+def load_contract(path: Path | str) -> LoadedContract:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContractError(path, [Problem("", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContractError(path, [Problem("", "file is not UTF-8 text")]) from None
+    contract = parse_contract(text, path)
+    return LoadedContract(contract, path, hashlib.sha256(data).hexdigest()[:16])
+
+
+def contract_files(directory: Path | str) -> list[Path]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in CONTRACT_SUFFIXES and p.is_file()
+                  and not p.name.startswith("."))
+
+
+def load_contracts(directory: Path | str) -> ContractSet:
+    """Every contract under ``directory``; bad files become errors, never exceptions."""
+    result = ContractSet()
+    entities: dict[str, Path] = {}
+    for path in contract_files(directory):
+        try:
+            loaded = load_contract(path)
+        except ContractError as exc:
+            result.errors.append(exc)
+            continue
+        contract = loaded.contract
+        clash = entities.get(contract.entity_name)
+        if clash is not None:
+            result.errors.append(ContractError(path, [Problem(
+                "entity", f"silver entity {contract.entity_name!r} is already produced by {clash.name}")]))
+            continue
+        entities[contract.entity_name] = path
+        result.contracts[contract.name] = loaded
+    return result

@@ -1,0 +1,287 @@
+"""The source contract: one YAML file per source, validated into these pydantic models.
+
+Everything the platform builds for a source (partitions, bronze and silver assets, schemas,
+quality flags, checks) is derived from a ``SourceContract``. Models forbid unknown keys so that a
+typo is an error naming the field rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lakehouse.contracts.expectations import EXPECTATIONS, RULE_KEYS, check_arguments
+from lakehouse.contracts.types import ColumnType, parse_type
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+# Columns the platform adds; a contract may not declare them.
+RESERVED_COLUMNS = frozenset({"dq_valid", "dq_flags", "valid_from", "valid_to", "is_current"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    name: Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
+    type: str
+    nullable: bool = True
+    pii: Literal["tokenize"] | None = None
+    description: str | None = None
+    # Silver normalisation of string values (bronze stays source-faithful).
+    normalize: list[Literal["trim", "lower", "upper"]] = Field(default_factory=list)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        return parse_type(value).name
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_COLUMNS:
+            raise ValueError(f"{value!r} is a column the platform adds; choose another name")
+        return value
+
+    @model_validator(mode="after")
+    def _pii_is_string(self) -> Column:
+        if self.pii and self.type != "string":
+            raise ValueError(f"pii: tokenize needs type string (tokens are strings), got {self.type}")
+        if self.normalize and self.type != "string":
+            raise ValueError(f"normalize applies to string columns, got {self.type}")
+        return self
+
+    @property
+    def column_type(self) -> ColumnType:
+        return parse_type(self.type)
+
+
+class CsvOptions(_Strict):
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+    quote: Annotated[str, Field(max_length=1)] = '"'
+    escape: Annotated[str, Field(max_length=1)] = '"'
+    header: bool = True
+    null_values: list[str] = Field(default_factory=lambda: [""])
+
+
+class FilesExtract(_Strict):
+    """Files dropped in the landing zone, one folder or name per arrival day."""
+
+    kind: Literal["files"]
+    # Relative to the landing root; ``{date}`` is the arrival day (YYYY-MM-DD), e.g.
+    # ``orders/{date}/*.csv``. Listing one day's folder keeps a partition's cost independent of
+    # how much history the landing zone holds.
+    path: str
+    format: Literal["csv", "jsonl", "parquet"]
+    options: CsvOptions = Field(default_factory=CsvOptions)
+
+    @field_validator("path")
+    @classmethod
+    def _has_date(cls, value: str) -> str:
+        if value.count("{date}") != 1:
+            raise ValueError("must contain '{date}' exactly once (the arrival day of the files)")
+        if value.startswith("/") or "://" in value or ".." in value.split("/"):
+            raise ValueError("must be relative to the landing root (no leading '/', '..' or scheme)")
+        return value
+
+
+Extract = Annotated[FilesExtract, Field(discriminator="kind")]
+
+
+class Partitions(_Strict):
+    grain: Literal["day"] = "day"
+    start: date
+    event_time: str
+    timezone: str = "UTC"
+    # How many days late a row may arrive and still land in its own day; silver re-merges that
+    # many previous days on every run so late rows reach it.
+    lookback_days: Annotated[int, Field(ge=0, le=90)] = 2
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as 'UTC' or 'Europe/Madrid')") from None
+        return value
+
+
+class Silver(_Strict):
+    mode: Literal["merge", "scd2", "append"] = "merge"
+    # scd2: the timestamp column at which a version starts (default: the event time).
+    valid_from: str | None = None
+    # scd2: the columns whose change opens a new version (default: every non-key column except
+    # the event time and valid_from columns).
+    track: list[str] | None = None
+
+
+class QualityRule(BaseModel):
+    """A great-expectations expectation by name, its arguments, and how hard a failure is."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    expect: str
+    column: str | None = None
+    severity: Literal["error", "warn"] = "error"
+    name: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_.:()-]+$")] = None
+    description: str | None = None
+    max_flagged_pct: Annotated[float | None, Field(ge=0, le=100)] = None
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {k: v for k, v in (self.model_extra or {}).items() if k not in RULE_KEYS}
+
+    @property
+    def rule_id(self) -> str:
+        return self.name or (f"{self.expect}({self.column})" if self.column else self.expect)
+
+    @model_validator(mode="after")
+    def _known_expectation(self) -> QualityRule:
+        spec = EXPECTATIONS.get(self.expect)
+        if spec is None:
+            raise ValueError(
+                f"unknown expectation {self.expect!r}; supported: {', '.join(sorted(EXPECTATIONS))}"
+            )
+        if spec.needs_column and not self.column:
+            raise ValueError(f"{self.expect} needs 'column'")
+        if not spec.needs_column and self.column:
+            raise ValueError(f"{self.expect} is a table-level expectation and takes no 'column'")
+        problems = check_arguments(spec, self.arguments)
+        if problems:
+            raise ValueError(f"{self.expect}: " + "; ".join(problems))
+        return self
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"expected a duration like '30m', '6h' or '2d', got {text!r}")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+
+
+class Freshness(_Strict):
+    max_lag: str = "26h"
+
+    @field_validator("max_lag")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def max_lag_delta(self) -> timedelta:
+        return parse_duration(self.max_lag)
+
+
+class Volume(_Strict):
+    min_rows: Annotated[int, Field(ge=0)] = 1
+    max_change_pct: Annotated[float, Field(gt=0)] = 20.0
+    severity: Literal["error", "warn"] = "warn"
+
+
+class Retention(_Strict):
+    bronze_days: Annotated[int | None, Field(ge=1)] = None
+    quarantine_days: Annotated[int | None, Field(ge=1)] = None
+    purpose: str | None = None
+
+
+class SourceContract(_Strict):
+    name: Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
+    entity: Annotated[str | None, Field(pattern=IDENTIFIER, max_length=63)] = None
+    owner: str
+    description: str = ""
+    extract: Extract
+    partitions: Partitions
+    primary_key: Annotated[list[str], Field(min_length=1)]
+    columns: Annotated[list[Column], Field(min_length=1)]
+    silver: Silver = Field(default_factory=Silver)
+    quality: list[QualityRule] = Field(default_factory=list)
+    freshness: Freshness = Field(default_factory=Freshness)
+    volume: Volume = Field(default_factory=Volume)
+    retention: Retention = Field(default_factory=Retention)
+
+    @property
+    def entity_name(self) -> str:
+        return self.entity or self.name
+
+    @property
+    def column_map(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
+    @property
+    def pii_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.pii]
+
+    @property
+    def tracked_columns(self) -> list[str]:
+        """scd2: the columns whose change opens a new version."""
+        if self.silver.track is not None:
+            return list(self.silver.track)
+        skip = {*self.primary_key, self.partitions.event_time, self.silver.valid_from}
+        return [c.name for c in self.columns if c.name not in skip]
+
+    @property
+    def valid_from_column(self) -> str:
+        return self.silver.valid_from or self.partitions.event_time
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceContract:
+        columns = self.column_map
+        if len(columns) != len(self.columns):
+            seen: set[str] = set()
+            dupes = sorted({c.name for c in self.columns if c.name in seen or seen.add(c.name)})
+            raise ValueError(f"columns: duplicate column names {dupes}")
+
+        def need(path: str, name: str, *, types: tuple[str, ...] | None = None,
+                 non_nullable: bool = False) -> None:
+            column = columns.get(name)
+            if column is None:
+                raise ValueError(f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)})")
+            if types and column.type not in types:
+                raise ValueError(f"{path}: column {name!r} must be of type {' or '.join(types)}, is {column.type}")
+            if non_nullable and column.nullable:
+                raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
+
+        need("partitions.event_time", self.partitions.event_time, types=("timestamp", "date"),
+             non_nullable=True)
+        for i, key in enumerate(self.primary_key):
+            need(f"primary_key[{i}]", key, non_nullable=True)
+        if len(set(self.primary_key)) != len(self.primary_key):
+            raise ValueError("primary_key: columns repeat")
+        if self.silver.mode != "scd2" and (self.silver.valid_from or self.silver.track is not None):
+            raise ValueError("silver: valid_from and track apply to mode scd2 only")
+        if self.silver.valid_from:
+            need("silver.valid_from", self.silver.valid_from, types=("timestamp", "date"),
+                 non_nullable=True)
+        for i, name in enumerate(self.silver.track or []):
+            need(f"silver.track[{i}]", name)
+        if self.silver.mode == "scd2" and not self.tracked_columns:
+            raise ValueError("silver: scd2 needs at least one tracked column")
+        for i, rule in enumerate(self.quality):
+            path = f"quality[{i}] ({rule.expect})"
+            spec = EXPECTATIONS[rule.expect]
+            if rule.column:
+                need(f"{path}.column", rule.column)
+                if columns[rule.column].pii and not spec.allowed_on_pii:
+                    raise ValueError(
+                        f"{path}: column {rule.column!r} is PII and tokenised in bronze; only null and "
+                        "uniqueness rules can be checked on its tokens"
+                    )
+            for j, name in enumerate(rule.arguments.get("column_list", [])):
+                need(f"{path}.column_list[{j}]", name)
+            if rule.max_flagged_pct is not None and not spec.row_level:
+                raise ValueError(f"{path}: max_flagged_pct applies to row-level rules only")
+        ids = [r.rule_id for r in self.quality]
+        if len(set(ids)) != len(ids):
+            raise ValueError("quality: two rules have the same id; give one a 'name'")
+        return self

@@ -1,0 +1,1 @@
+"""Landing → bronze: reading landing files with the contract's explicit schema."""

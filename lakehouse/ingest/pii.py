@@ -1,0 +1,52 @@
+"""PII tokenisation: HMAC-SHA256 of the value with a secret key, computed inside DuckDB.
+
+Tokens are deterministic (the same e-mail gives the same token in every source, so joins still
+work) and cannot be reversed or recomputed without the key, which comes from the environment
+(``LAKEHOUSE_PII_KEY``) and never appears in code, logs or tables. Clear values exist only in the
+memory of the ingesting process: the first byte written anywhere is already a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import duckdb
+
+MACRO = "pii_token"
+_BLOCK = 64  # SHA-256 block size
+
+
+class PiiKeyMissingError(RuntimeError):
+    pass
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def _blob_literal(data: bytes) -> str:
+    return "unhex('" + data.hex() + "')"
+
+
+def install_token_macro(con: duckdb.DuckDBPyConnection, key: str | None) -> None:
+    """Define ``pii_token(varchar) -> varchar`` (hex HMAC-SHA256) on this connection only."""
+    if not key:
+        raise PiiKeyMissingError(
+            "this source has PII columns but LAKEHOUSE_PII_KEY is not set; set it to a long random "
+            "secret (the same one everywhere, or tokens will not match across runs)"
+        )
+    inner, outer = _pads(key.encode())
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO {MACRO}(v) AS "
+        f"CASE WHEN v IS NULL THEN NULL ELSE "
+        f"sha256({_blob_literal(outer)} || unhex(sha256({_blob_literal(inner)} || encode(v)))) END"
+    )
+
+
+def token(key: str, value: str) -> str:
+    """The same token in Python, for tests and for looking a value up by its token."""
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()

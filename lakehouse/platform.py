@@ -1,0 +1,77 @@
+"""Assembling the Dagster definitions from the contracts, the dbt project and the settings.
+
+``build_definitions`` is a function of its settings so that tests and tools can build the
+platform over any directory; ``lakehouse.definitions`` calls it with the environment's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+import dagster as dg
+
+from lakehouse.assets.bronze import bronze_asset
+from lakehouse.assets.gold import gold_assets
+from lakehouse.assets.landing import landing_spec
+from lakehouse.assets.metadata import markdown_table
+from lakehouse.assets.partitions import calendar
+from lakehouse.assets.silver import silver_asset
+from lakehouse.contracts.loader import ContractSet, load_contracts
+from lakehouse.resources import DuckDBWarehouse, LakeStorage, PiiTokenizer
+from lakehouse.resources.dbt import dbt_resource
+from lakehouse.settings import Settings
+
+log = logging.getLogger("lakehouse")
+
+STRICT_ENV = "LAKEHOUSE_STRICT_CONTRACTS"
+
+# Single-run backfills are how a range materialises in one run; Dagster still flags the parameter
+# as beta on every asset that uses it.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+
+
+class InvalidContractsError(Exception):
+    pass
+
+
+def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
+    """Bad files are isolated (the other sources keep running) but never quiet."""
+    if not contracts.errors:
+        return
+    text = "\n".join(error.describe() for error in contracts.errors)
+    if strict:
+        raise InvalidContractsError(text)
+    log.error("Skipped %d invalid source contract(s); their assets are not loaded:\n%s",
+              len(contracts.errors), text)
+
+
+def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
+    settings.export()
+    strict = os.environ.get(STRICT_ENV, "") in ("1", "true") if strict is None else strict
+    contracts = load_contracts(settings.sources_dir)
+    report_contract_errors(contracts, strict)
+    partitions_def = calendar(loaded.contract for loaded in contracts)
+
+    assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
+    for loaded in contracts:
+        assets += [landing_spec(loaded), bronze_asset(loaded, partitions_def), silver_asset(loaded, partitions_def)]
+    assets.append(gold_assets(settings.dbt_project_dir, partitions_def))
+
+    metadata = {}
+    if contracts.errors:
+        metadata["invalid_contracts"] = dg.MetadataValue.md(markdown_table(
+            ["file", "problems"],
+            [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors],
+        ))
+    return dg.Definitions(
+        assets=assets,
+        resources={
+            "lake": LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root),
+            "pii": PiiTokenizer(key=dg.EnvVar("LAKEHOUSE_PII_KEY")),
+            "warehouse": DuckDBWarehouse(path=settings.warehouse_path),
+            "dbt": dbt_resource(settings),
+        },
+        metadata=metadata,
+    )

@@ -1,0 +1,85 @@
+"""Where the lakehouse keeps things, read from environment variables with local defaults.
+
+One place resolves every path so that Dagster resources, the dbt subprocess and the command line
+agree. The embedded default (no variable set) keeps everything under the checkout: landing files
+and Delta tables under ``./data``, the DuckDB warehouse at ``./data/warehouse.duckdb`` and the
+Dagster instance under ``./.dagster_home``. Production points the same variables at S3 paths,
+a warehouse file on a volume and a ``DAGSTER_HOME`` whose ``dagster.yaml`` uses PostgreSQL.
+
+Secrets are not settings: they are read through ``dagster.EnvVar`` by the resources that use them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_project_dir() -> Path:
+    """The checkout root when running from source, else the working directory (e.g. in the image)."""
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "pyproject.toml").exists() and (candidate / "sources").is_dir():
+        return candidate
+    return Path.cwd()
+
+
+def _is_uri(value: str) -> bool:
+    return "://" in value
+
+
+def _resolve(value: str, base: Path) -> str:
+    """Absolute local paths (so a subprocess in another working directory agrees); URIs unchanged."""
+    if _is_uri(value):
+        return value.rstrip("/")
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations. Field names map to ``LAKEHOUSE_<FIELD>`` environment variables."""
+
+    project_dir: str
+    sources_dir: str
+    data_dir: str
+    landing_root: str
+    lake_root: str
+    warehouse_path: str
+    dbt_project_dir: str
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        project = Path(env.get("LAKEHOUSE_PROJECT_DIR") or _default_project_dir()).resolve()
+        data = _resolve(env.get("LAKEHOUSE_DATA_DIR", "data"), project)
+        data_base = Path(data) if not _is_uri(data) else project
+        return cls(
+            project_dir=str(project),
+            sources_dir=_resolve(env.get("LAKEHOUSE_SOURCES_DIR", "sources"), project),
+            data_dir=data,
+            landing_root=_resolve(env.get("LAKEHOUSE_LANDING_ROOT", f"{data}/landing"), data_base),
+            lake_root=_resolve(env.get("LAKEHOUSE_LAKE_ROOT", f"{data}/lake"), data_base),
+            warehouse_path=_resolve(
+                env.get("LAKEHOUSE_WAREHOUSE_PATH", f"{data}/warehouse.duckdb"), data_base
+            ),
+            dbt_project_dir=_resolve(env.get("LAKEHOUSE_DBT_PROJECT_DIR", "dbt_models"), project),
+        )
+
+    def as_environ(self) -> dict[str, str]:
+        """The settings as ``LAKEHOUSE_*`` variables, for subprocesses such as dbt."""
+        return {f"LAKEHOUSE_{f.name.upper()}": getattr(self, f.name) for f in fields(self)}
+
+    def export(self) -> None:
+        """Make the resolved defaults explicit in this process's environment.
+
+        dbt runs as a subprocess that inherits the environment; its profile and sources read these
+        variables, so it must see exactly the paths the Dagster resources use.
+        """
+        os.environ.update(self.as_environ())
+
+
+def default_dagster_home(settings: Settings) -> str:
+    return str(Path(settings.project_dir) / ".dagster_home")

@@ -1,0 +1,72 @@
+"""SCD type 2: the version history of each key, recomputed for the keys a batch touches.
+
+Observations (bronze snapshot rows) and the versions silver already holds for the same keys are
+put on one timeline per key, ordered by ``valid_from``; consecutive observations with the same
+tracked attributes collapse into one version; each version is valid until the next one starts.
+Because existing versions are themselves observations, the result does not depend on the order
+in which snapshots arrive (a late snapshot slots into the history) and rerunning a batch
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from lakehouse.contracts.model import SourceContract
+from lakehouse.contracts.schema import silver_schema
+from lakehouse.sql import ident
+
+EXISTING_VIEW = "silver_existing"
+TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_hash"
+
+
+def _attr_hash(contract: SourceContract) -> str:
+    fields = ", ".join(f"{ident(c)} := {ident(c)}" for c in contract.tracked_columns)
+    return f"sha256(to_json(struct_pack({fields})))"
+
+
+def versions_sql(contract: SourceContract, observations_sql: str) -> str:
+    """Rows to merge, with ``_op``: every version of the touched keys ('upsert'), and the
+    existing versions that no longer exist ('delete')."""
+    data_columns = [f.name for f in silver_schema(contract)
+                    if f.name not in ("_version_sk", "valid_from", "valid_to", "is_current")]
+    cols = ", ".join(ident(c) for c in data_columns)
+    event = ident(contract.partitions.event_time)
+    valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
+    output = ", ".join(ident(f.name) for f in silver_schema(contract))
+    return f"""
+        WITH batch AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
+        existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM batch)),
+        timeline AS (
+            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM batch
+            UNION ALL
+            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM existing
+        ),
+        -- Same key and start: the newest observation decides the attributes (a correction)...
+        winning AS (
+            SELECT _sk, valid_from, arg_max(_attr_hash, ({event}, {TIMELINE_TIE_BREAK})) AS _attr_hash
+            FROM timeline GROUP BY _sk, valid_from
+        ),
+        -- ...and the first observation with those attributes is kept, so re-observing a version
+        -- in every later snapshot does not rewrite it.
+        observed AS (
+            SELECT t.* FROM timeline t JOIN winning w USING (_sk, valid_from, _attr_hash)
+            QUALIFY row_number() OVER (
+                PARTITION BY _sk, valid_from ORDER BY {event}, {TIMELINE_TIE_BREAK}) = 1
+        ),
+        changes AS (
+            SELECT *, lag(_attr_hash) OVER (PARTITION BY _sk ORDER BY valid_from) AS _previous_hash
+            FROM observed
+        ),
+        versions AS (
+            SELECT *, lead(valid_from) OVER (PARTITION BY _sk ORDER BY valid_from) AS valid_to
+            FROM changes WHERE _previous_hash IS DISTINCT FROM _attr_hash
+        ),
+        final AS (
+            SELECT *, valid_to IS NULL AS is_current,
+                   sha256(_sk || '|' || strftime(valid_from AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f')) AS _version_sk
+            FROM versions
+        )
+        SELECT {output}, 'upsert' AS _op FROM final
+        UNION ALL
+        SELECT {output}, 'delete' AS _op
+        FROM existing WHERE _version_sk NOT IN (SELECT _version_sk FROM final)
+    """

@@ -1,0 +1,105 @@
+"""Delta table primitives: replace a range of partitions atomically, read a range of partitions.
+
+Writes go through ``deltalake`` (delta-rs): one commit per write, so a failed run leaves the
+previous version in place and readers never see half a write. Reads hand a partition-filtered
+Arrow dataset to DuckDB, which opens only the files of the requested days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+from lakehouse.sql import literal
+from lakehouse.tables.location import TableLocation
+
+
+class SchemaMismatchError(RuntimeError):
+    """The table on disk and the contract disagree in a way the platform will not fix silently."""
+
+
+def commit_properties(metadata: Mapping[str, Any]) -> CommitProperties:
+    return CommitProperties(custom_metadata={k: str(v) for k, v in metadata.items()})
+
+
+def _range_predicate(column: str, start: date, end: date) -> str:
+    return f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'"
+
+
+def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) -> bool:
+    """True when ``wanted`` adds nullable columns to the table (merge them); raise if it breaks it.
+
+    Adding a nullable column is the one change that keeps every old row valid. Anything else
+    (a removed, renamed or retyped column, a nullable column becoming required) would silently
+    rewrite history, so it is refused with the difference spelled out.
+    """
+    current = pa.schema(table.schema().to_arrow())
+    current_fields = {f.name: f for f in current}
+    problems, added = [], []
+    for f in wanted:
+        old = current_fields.get(f.name)
+        if old is None:
+            (added if f.nullable else problems).append(
+                f.name if f.nullable else f"new column {f.name} is not nullable (old rows have no value)")
+        elif old.type != f.type:
+            problems.append(f"column {f.name} is {old.type} in the table but {f.type} in the contract")
+        elif old.nullable and not f.nullable:
+            problems.append(f"column {f.name} became non-nullable")
+    wanted_names = set(wanted.names)
+    problems += [f"column {name} is in the table but not in the contract" for name in current.names
+                 if name not in wanted_names]
+    if problems:
+        raise SchemaMismatchError(
+            f"{location.uri}: the contract no longer matches the table: " + "; ".join(problems)
+            + ". Nothing was written."
+        )
+    return bool(added)
+
+
+def replace_partitions(
+    location: TableLocation,
+    data: pa.Table | pa.RecordBatchReader,
+    *,
+    schema: pa.Schema,
+    partition_column: str,
+    start: date,
+    end: date,
+    metadata: Mapping[str, Any],
+) -> None:
+    """Atomically replace the partitions ``start..end`` (inclusive) with ``data``.
+
+    Partitions in the range that ``data`` has no rows for become empty; partitions outside the
+    range are untouched. Rerunning with the same data writes byte-identical files.
+    """
+    table = location.open()
+    schema_mode = None
+    if table is not None and check_schema(location, table, schema):
+        schema_mode = "merge"
+    write_deltalake(
+        table if table is not None else location.uri,
+        data.cast(schema),
+        mode="overwrite",
+        partition_by=[partition_column],
+        predicate=_range_predicate(partition_column, start, end),
+        schema_mode=schema_mode,
+        storage_options=dict(location.storage_options or {}) or None,
+        commit_properties=commit_properties(metadata),
+    )
+
+
+def partition_dataset(location: TableLocation) -> pads.Dataset | None:
+    """The table as an Arrow dataset with partition expressions (for pruned scans), or None."""
+    table = location.open()
+    if table is None:
+        return None
+    return table.to_pyarrow_dataset(filesystem=location.filesystem())
+
+
+def range_filter(column: str, start: date, end: date) -> str:
+    """A SQL filter on a date partition column that DuckDB pushes into the dataset scan."""
+    return f"{column} BETWEEN {literal(start)} AND {literal(end)}"
