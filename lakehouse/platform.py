@@ -43,8 +43,9 @@ def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
     text = "\n".join(error.describe() for error in contracts.errors)
     if strict:
         raise InvalidContractsError(text)
-    log.error("Skipped %d invalid source contract(s); their assets are not loaded:\n%s",
-              len(contracts.errors), text)
+    log.error(
+        "Skipped %d invalid source contract(s); their assets are not loaded:\n%s", len(contracts.errors), text
+    )
 
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
@@ -56,15 +57,21 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
 
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
     for loaded in contracts:
-        assets += [landing_spec(loaded), bronze_asset(loaded, partitions_def), silver_asset(loaded, partitions_def)]
+        assets += [
+            landing_spec(loaded),
+            bronze_asset(loaded, partitions_def),
+            silver_asset(loaded, partitions_def),
+        ]
     assets.append(gold_assets(settings.dbt_project_dir, partitions_def))
 
     metadata = {}
     if contracts.errors:
-        metadata["invalid_contracts"] = dg.MetadataValue.md(markdown_table(
-            ["file", "problems"],
-            [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors],
-        ))
+        metadata["invalid_contracts"] = dg.MetadataValue.md(
+            markdown_table(
+                ["file", "problems"],
+                [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors],
+            )
+        )
     return dg.Definitions(
         assets=assets,
         resources={

@@ -1,6 +1,5 @@
 """Bronze assets: one per contract, landing files → typed Delta table + quarantine."""
 
-
 import dagster as dg
 
 from lakehouse.assets.metadata import bronze_metadata, column_schema
@@ -23,7 +22,7 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         owners=owners(contract),
         code_version=loaded.version,
         description=f"{contract.description} Source-faithful rows typed by the contract, partitioned "
-                    "by event date; rows that fail parsing or typing go to quarantine.".strip(),
+        "by event date; rows that fail parsing or typing go to quarantine.".strip(),
         metadata={
             "dagster/column_schema": column_schema(contract),
             "contract": str(loaded.path),
@@ -53,9 +52,12 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         )
         if result.rescued_columns:
             context.log.warning(
-                f"{contract.name}: fields not in the contract kept in _rescued_data: {result.rescued_columns}")
+                f"{contract.name}: fields not in the contract kept in _rescued_data: {result.rescued_columns}"
+            )
         if result.missing_columns:
-            context.log.warning(f"{contract.name}: nullable columns absent from files: {result.missing_columns}")
+            context.log.warning(
+                f"{contract.name}: nullable columns absent from files: {result.missing_columns}"
+            )
         return dg.MaterializeResult(metadata=bronze_metadata(result))
 
     return _bronze

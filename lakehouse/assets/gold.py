@@ -6,7 +6,6 @@ Every model is an asset partitioned on the lakehouse calendar; dbt tests become 
 landing to mart.
 """
 
-
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -37,7 +36,9 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=LakehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        dagster_dbt_translator=LakehouseTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         name="gold_dbt_models",
@@ -45,8 +46,13 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
     def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         start, end = partition_window(context)
         # Microbatch models rebuild one batch per day of [start, end + 1 day).
-        args = ["build", "--event-time-start", start.isoformat(),
-                "--event-time-end", (end + timedelta(days=1)).isoformat()]
+        args = [
+            "build",
+            "--event-time-start",
+            start.isoformat(),
+            "--event-time-end",
+            (end + timedelta(days=1)).isoformat(),
+        ]
         yield from dbt.cli(args, context=context).stream().fetch_row_counts()
 
     return _gold

@@ -14,7 +14,7 @@ def landing_spec(loaded: LoadedContract) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=landing_key(contract),
         description=f"Files delivered by {contract.name} ({extract.format}) under `{extract.path}` "
-                    f"in the landing zone. {contract.description}".strip(),
+        f"in the landing zone. {contract.description}".strip(),
         group_name="landing",
         kinds={extract.format},
         owners=owners(contract),

@@ -21,15 +21,21 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
 
 
 def column_schema(contract: SourceContract) -> dg.TableSchema:
-    return dg.TableSchema(columns=[
-        dg.TableColumn(
-            name=c.name, type=c.type, description=c.description,
-            constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=c.name in contract.primary_key
-                                                  and len(contract.primary_key) == 1),
-            tags={"pii": "tokenized"} if c.pii else {},
-        )
-        for c in contract.columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=c.type,
+                description=c.description,
+                constraints=dg.TableColumnConstraints(
+                    nullable=c.nullable,
+                    unique=c.name in contract.primary_key and len(contract.primary_key) == 1,
+                ),
+                tags={"pii": "tokenized"} if c.pii else {},
+            )
+            for c in contract.columns
+        ]
+    )
 
 
 def bronze_metadata(result: BronzeResult) -> dict[str, object]:
@@ -48,7 +54,9 @@ def bronze_metadata(result: BronzeResult) -> dict[str, object]:
         "per_day": dg.MetadataValue.md(per_day),
     }
     if result.files:
-        metadata["files"] = dg.MetadataValue.md("\n".join(f"- `{f.file}` ({f.rows} rows)" for f in result.files))
+        metadata["files"] = dg.MetadataValue.md(
+            "\n".join(f"- `{f.file}` ({f.rows} rows)" for f in result.files)
+        )
     if result.quarantine_reasons:
         metadata["quarantine_reasons"] = dg.MetadataValue.json(result.quarantine_reasons)
     if result.rescued_columns:
@@ -71,8 +79,9 @@ def silver_metadata(result: SilverResult) -> dict[str, object]:
         "target_files_scanned": result.files_scanned,
         "target_files_skipped": result.files_skipped,
         "rows_flagged": result.flagged_rows,
-        "per_day": dg.MetadataValue.md(markdown_table(
-            ["day", "silver rows"], sorted(result.rows_by_day.items()))),
+        "per_day": dg.MetadataValue.md(
+            markdown_table(["day", "silver rows"], sorted(result.rows_by_day.items()))
+        ),
     }
     if result.flags:
         metadata["flags"] = dg.MetadataValue.json(result.flags)

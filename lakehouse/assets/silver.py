@@ -1,6 +1,5 @@
 """Silver assets: one per contract, bronze → deduplicated, flagged, merged Delta table."""
 
-
 import dagster as dg
 
 from lakehouse.assets.metadata import silver_metadata
@@ -28,10 +27,13 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         owners=owners(contract),
         code_version=loaded.version,
         description=f"{contract.entity_name}: {_MODE_DESCRIPTION[contract.silver.mode]}; quality rules "
-                    f"flag rows (dq_valid, dq_flags), never drop them. Re-merges "
-                    f"{contract.partitions.lookback_days} previous days on every run for late rows.",
-        metadata={"contract": str(loaded.path), "mode": contract.silver.mode,
-                  "primary_key": dg.MetadataValue.json(contract.primary_key)},
+        f"flag rows (dq_valid, dq_flags), never drop them. Re-merges "
+        f"{contract.partitions.lookback_days} previous days on every run for late rows.",
+        metadata={
+            "contract": str(loaded.path),
+            "mode": contract.silver.mode,
+            "primary_key": dg.MetadataValue.json(contract.primary_key),
+        },
         required_resource_keys={"lake"},
     )
     def _silver(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

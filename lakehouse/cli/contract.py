@@ -34,8 +34,10 @@ def validate(files: tuple[Path, ...]) -> None:
         directory = Settings.from_env().sources_dir
         loaded = load_contracts(directory)
         errors = {e.path: e for e in loaded.errors}
-        results = [(p, next((c for c in loaded if c.path == p), None), errors.get(p))
-                   for p in contract_files(directory)]
+        results = [
+            (p, next((c for c in loaded if c.path == p), None), errors.get(p))
+            for p in contract_files(directory)
+        ]
         if not results:
             click.echo(f"no contracts (*.yaml) in {directory}", err=True)
             sys.exit(1)
@@ -47,8 +49,10 @@ def validate(files: tuple[Path, ...]) -> None:
             click.echo(click.style(error.describe(), fg="red"), err=True)
         else:
             c = loaded_contract.contract
-            click.echo(f"ok  {path}: {c.name} ({len(c.columns)} columns, {c.extract.format}, silver {c.silver.mode}, "
-                       f"{len(c.quality)} quality rules, version {loaded_contract.version})")
+            click.echo(
+                f"ok  {path}: {c.name} ({len(c.columns)} columns, {c.extract.format}, silver {c.silver.mode}, "
+                f"{len(c.quality)} quality rules, version {loaded_contract.version})"
+            )
     if failed:
         click.echo(f"{failed} of {len(results)} contract(s) invalid", err=True)
         sys.exit(1)

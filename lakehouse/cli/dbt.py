@@ -21,8 +21,15 @@ def parse() -> None:
 
     settings = Settings.from_env()
     settings.export()
-    command = [dbt_executable(), "parse", "--quiet", "--project-dir", settings.dbt_project_dir,
-               "--profiles-dir", settings.dbt_project_dir]
+    command = [
+        dbt_executable(),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        settings.dbt_project_dir,
+        "--profiles-dir",
+        settings.dbt_project_dir,
+    ]
     completed = subprocess.run(command, check=False)
     if completed.returncode:
         raise click.ClickException(f"dbt parse failed (exit {completed.returncode}): {' '.join(command)}")

@@ -15,10 +15,20 @@ def _yesterday() -> date:
 
 
 @click.command()
-@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660),
-              help="How many days of data to generate and materialise.")
-@click.option("--end", "end_day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of the range (default: yesterday, UTC).")
+@click.option(
+    "--days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 3660),
+    help="How many days of data to generate and materialise.",
+)
+@click.option(
+    "--end",
+    "end_day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of the range (default: yesterday, UTC).",
+)
 @click.option("--orders-per-day", default=3000, show_default=True, type=click.IntRange(10, 5_000_000))
 @click.option("--seed", default=7, show_default=True, help="Random seed of the sample data.")
 def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) -> None:
@@ -44,8 +54,10 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
 
     click.echo(f"Generating sample data for {start}..{end} in {settings.landing_root}")
     planted = generate(settings.landing_root, start, end, orders_per_day=orders_per_day, seed=seed)
-    click.echo(f"  {planted.orders_delivered:,} order rows and {planted.snapshots_delivered:,} customer "
-               f"snapshot rows in {len(planted.files)} files")
+    click.echo(
+        f"  {planted.orders_delivered:,} order rows and {planted.snapshots_delivered:,} customer "
+        f"snapshot rows in {len(planted.files)} files"
+    )
 
     defs = build_definitions(settings)
     click.echo(f"Materialising every bronze, silver and gold partition {start}..{end} in one run...")
@@ -54,8 +66,9 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     # dbt's own progress lines go to a file; the run's events are in the instance and the UI.
     with dg.DagsterInstance.get() as instance, open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
-        result = materialize_range(defs, start, end, instance=instance, raise_on_error=False,
-                                   console_log_level="WARNING")
+        result = materialize_range(
+            defs, start, end, instance=instance, raise_on_error=False, console_log_level="WARNING"
+        )
     elapsed = time.monotonic() - began
 
     click.echo("")

@@ -84,32 +84,61 @@ _BOUND = (int, float, str)  # str for dates and timestamps
 EXPECTATIONS: dict[str, ExpectationSpec] = {
     spec.name: spec
     for spec in [
-        ExpectationSpec("column_values_to_not_be_null", {}, {"mostly": _NUMBER},
-                        row_predicate=lambda c, a, lit: f"({c} IS NOT NULL)", allowed_on_pii=True),
-        ExpectationSpec("column_values_to_be_null", {}, {"mostly": _NUMBER},
-                        row_predicate=lambda c, a, lit: f"({c} IS NULL)", allowed_on_pii=True),
-        ExpectationSpec("column_values_to_be_between", {},
-                        {"min_value": _BOUND, "max_value": _BOUND, "strict_min": bool,
-                         "strict_max": bool, "mostly": _NUMBER},
-                        row_predicate=_between),
-        ExpectationSpec("column_value_lengths_to_be_between", {},
-                        {"min_value": int, "max_value": int, "mostly": _NUMBER},
-                        row_predicate=_lengths_between),
-        ExpectationSpec("column_values_to_be_in_set", {"value_set": list}, {"mostly": _NUMBER},
-                        row_predicate=_in_set),
-        ExpectationSpec("column_values_to_not_be_in_set", {"value_set": list}, {"mostly": _NUMBER},
-                        row_predicate=_not_in_set),
-        ExpectationSpec("column_values_to_match_regex", {"regex": str}, {"mostly": _NUMBER},
-                        row_predicate=_regex),
-        ExpectationSpec("column_values_to_not_match_regex", {"regex": str}, {"mostly": _NUMBER},
-                        row_predicate=_not_regex),
+        ExpectationSpec(
+            "column_values_to_not_be_null",
+            {},
+            {"mostly": _NUMBER},
+            row_predicate=lambda c, a, lit: f"({c} IS NOT NULL)",
+            allowed_on_pii=True,
+        ),
+        ExpectationSpec(
+            "column_values_to_be_null",
+            {},
+            {"mostly": _NUMBER},
+            row_predicate=lambda c, a, lit: f"({c} IS NULL)",
+            allowed_on_pii=True,
+        ),
+        ExpectationSpec(
+            "column_values_to_be_between",
+            {},
+            {
+                "min_value": _BOUND,
+                "max_value": _BOUND,
+                "strict_min": bool,
+                "strict_max": bool,
+                "mostly": _NUMBER,
+            },
+            row_predicate=_between,
+        ),
+        ExpectationSpec(
+            "column_value_lengths_to_be_between",
+            {},
+            {"min_value": int, "max_value": int, "mostly": _NUMBER},
+            row_predicate=_lengths_between,
+        ),
+        ExpectationSpec(
+            "column_values_to_be_in_set", {"value_set": list}, {"mostly": _NUMBER}, row_predicate=_in_set
+        ),
+        ExpectationSpec(
+            "column_values_to_not_be_in_set",
+            {"value_set": list},
+            {"mostly": _NUMBER},
+            row_predicate=_not_in_set,
+        ),
+        ExpectationSpec(
+            "column_values_to_match_regex", {"regex": str}, {"mostly": _NUMBER}, row_predicate=_regex
+        ),
+        ExpectationSpec(
+            "column_values_to_not_match_regex", {"regex": str}, {"mostly": _NUMBER}, row_predicate=_not_regex
+        ),
         ExpectationSpec("column_values_to_be_unique", {}, {"mostly": _NUMBER}, allowed_on_pii=True),
-        ExpectationSpec("compound_columns_to_be_unique", {"column_list": list}, {},
-                        needs_column=False),
-        ExpectationSpec("table_row_count_to_be_between", {},
-                        {"min_value": int, "max_value": int}, needs_column=False),
-        ExpectationSpec("table_columns_to_match_set", {"column_set": list}, {"exact_match": bool},
-                        needs_column=False),
+        ExpectationSpec("compound_columns_to_be_unique", {"column_list": list}, {}, needs_column=False),
+        ExpectationSpec(
+            "table_row_count_to_be_between", {}, {"min_value": int, "max_value": int}, needs_column=False
+        ),
+        ExpectationSpec(
+            "table_columns_to_match_set", {"column_set": list}, {"exact_match": bool}, needs_column=False
+        ),
     ]
 }
 
@@ -130,12 +159,15 @@ def check_arguments(spec: ExpectationSpec, args: Mapping[str, Any]) -> list[str]
         elif not isinstance(value, allowed[name]) or (isinstance(value, bool) and allowed[name] is not bool):
             expected = allowed[name]
             names = (expected,) if isinstance(expected, type) else expected
-            problems.append(f"argument {name!r} must be {' or '.join(t.__name__ for t in names)}, "
-                            f"got {type(value).__name__}")
-    if spec.name in ("column_values_to_be_between", "column_value_lengths_to_be_between",
-                     "table_row_count_to_be_between") and not (
-        args.get("min_value") is not None or args.get("max_value") is not None
-    ):
+            problems.append(
+                f"argument {name!r} must be {' or '.join(t.__name__ for t in names)}, "
+                f"got {type(value).__name__}"
+            )
+    if spec.name in (
+        "column_values_to_be_between",
+        "column_value_lengths_to_be_between",
+        "table_row_count_to_be_between",
+    ) and not (args.get("min_value") is not None or args.get("max_value") is not None):
         problems.append("needs at least one of 'min_value' or 'max_value'")
     mostly = args.get("mostly")
     if isinstance(mostly, _NUMBER) and not 0 <= mostly <= 1:

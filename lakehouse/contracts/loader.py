@@ -102,13 +102,17 @@ def parse_contract(text: str, path: Path | str = "<string>") -> SourceContract:
         reason = getattr(exc, "problem", None) or str(exc)
         raise ContractError(path, [Problem(where, f"invalid YAML: {reason}")]) from None
     if not isinstance(raw, dict):
-        raise ContractError(path, [Problem("", f"expected a mapping of contract fields, got {type(raw).__name__}")])
+        raise ContractError(
+            path, [Problem("", f"expected a mapping of contract fields, got {type(raw).__name__}")]
+        )
     try:
         contract = SourceContract.model_validate(raw)
     except ValidationError as exc:
         raise ContractError(path, _problems_from_validation(exc)) from None
     if path.suffix in CONTRACT_SUFFIXES and path.stem != contract.name:
-        raise ContractError(path, [Problem("name", f"{contract.name!r} must match the file name {path.stem!r}")])
+        raise ContractError(
+            path, [Problem("name", f"{contract.name!r} must match the file name {path.stem!r}")]
+        )
     return contract
 
 
@@ -130,8 +134,11 @@ def contract_files(directory: Path | str) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.suffix in CONTRACT_SUFFIXES and p.is_file()
-                  and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in CONTRACT_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
 
 
 def load_contracts(directory: Path | str) -> ContractSet:
@@ -147,8 +154,17 @@ def load_contracts(directory: Path | str) -> ContractSet:
         contract = loaded.contract
         clash = entities.get(contract.entity_name)
         if clash is not None:
-            result.errors.append(ContractError(path, [Problem(
-                "entity", f"silver entity {contract.entity_name!r} is already produced by {clash.name}")]))
+            result.errors.append(
+                ContractError(
+                    path,
+                    [
+                        Problem(
+                            "entity",
+                            f"silver entity {contract.entity_name!r} is already produced by {clash.name}",
+                        )
+                    ],
+                )
+            )
             continue
         entities[contract.entity_name] = path
         result.contracts[contract.name] = loaded

@@ -108,7 +108,9 @@ class Partitions(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as 'UTC' or 'Europe/Madrid')") from None
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as 'UTC' or 'Europe/Madrid')"
+            ) from None
         return value
 
 
@@ -242,18 +244,25 @@ class SourceContract(_Strict):
             dupes = sorted({c.name for c in self.columns if c.name in seen or seen.add(c.name)})
             raise ValueError(f"columns: duplicate column names {dupes}")
 
-        def need(path: str, name: str, *, types: tuple[str, ...] | None = None,
-                 non_nullable: bool = False) -> None:
+        def need(
+            path: str, name: str, *, types: tuple[str, ...] | None = None, non_nullable: bool = False
+        ) -> None:
             column = columns.get(name)
             if column is None:
                 raise ValueError(f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)})")
             if types and column.type not in types:
-                raise ValueError(f"{path}: column {name!r} must be of type {' or '.join(types)}, is {column.type}")
+                raise ValueError(
+                    f"{path}: column {name!r} must be of type {' or '.join(types)}, is {column.type}"
+                )
             if non_nullable and column.nullable:
                 raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
 
-        need("partitions.event_time", self.partitions.event_time, types=("timestamp", "date"),
-             non_nullable=True)
+        need(
+            "partitions.event_time",
+            self.partitions.event_time,
+            types=("timestamp", "date"),
+            non_nullable=True,
+        )
         for i, key in enumerate(self.primary_key):
             need(f"primary_key[{i}]", key, non_nullable=True)
         if len(set(self.primary_key)) != len(self.primary_key):
@@ -261,8 +270,7 @@ class SourceContract(_Strict):
         if self.silver.mode != "scd2" and (self.silver.valid_from or self.silver.track is not None):
             raise ValueError("silver: valid_from and track apply to mode scd2 only")
         if self.silver.valid_from:
-            need("silver.valid_from", self.silver.valid_from, types=("timestamp", "date"),
-                 non_nullable=True)
+            need("silver.valid_from", self.silver.valid_from, types=("timestamp", "date"), non_nullable=True)
         for i, name in enumerate(self.silver.track or []):
             need(f"silver.track[{i}]", name)
         if self.silver.mode == "scd2" and not self.tracked_columns:

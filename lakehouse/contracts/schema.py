@@ -25,17 +25,19 @@ BRONZE_AUDIT_FIELDS = [
     pa.field("_rescued_data", pa.string()),  # JSON object of fields the contract does not declare
 ]
 
-QUARANTINE_SCHEMA = pa.schema([
-    pa.field("_partition_date", pa.date32(), nullable=False),
-    pa.field("_source_file", pa.string(), nullable=False),
-    pa.field("_line", pa.int64()),
-    pa.field("_reason", pa.string(), nullable=False),
-    # The raw record, with PII fields tokenised; null when a malformed line of a source with PII
-    # columns cannot be redacted (file and line still point at it).
-    pa.field("_raw", pa.string()),
-    pa.field("_row_hash", pa.string(), nullable=False),
-    pa.field("_run_id", pa.string(), nullable=False),
-])
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("_partition_date", pa.date32(), nullable=False),
+        pa.field("_source_file", pa.string(), nullable=False),
+        pa.field("_line", pa.int64()),
+        pa.field("_reason", pa.string(), nullable=False),
+        # The raw record, with PII fields tokenised; null when a malformed line of a source with PII
+        # columns cannot be redacted (file and line still point at it).
+        pa.field("_raw", pa.string()),
+        pa.field("_row_hash", pa.string(), nullable=False),
+        pa.field("_run_id", pa.string(), nullable=False),
+    ]
+)
 
 
 def contract_fields(contract: SourceContract) -> list[pa.Field]:

@@ -64,8 +64,13 @@ class ColumnType:
         if self.precision is not None:
             return pa.decimal128(self.precision, self.scale or 0)
         return {
-            "string": pa.string, "int32": pa.int32, "int64": pa.int64, "float32": pa.float32,
-            "float64": pa.float64, "bool": pa.bool_, "date": pa.date32,
+            "string": pa.string,
+            "int32": pa.int32,
+            "int64": pa.int64,
+            "float32": pa.float32,
+            "float64": pa.float64,
+            "bool": pa.bool_,
+            "date": pa.date32,
             "timestamp": lambda: pa.timestamp("us", tz="UTC"),
         }[self.name]()
 

@@ -27,14 +27,34 @@ from decimal import Decimal
 from pathlib import Path
 
 SEGMENTS = [("consumer", 70), ("small_business", 22), ("enterprise", 8)]
-CITIES = [("Madrid", "ES"), ("Barcelona", "ES"), ("Lisbon", "PT"), ("Paris", "FR"), ("Lyon", "FR"),
-          ("Berlin", "DE"), ("Munich", "DE"), ("Milan", "IT"), ("Amsterdam", "NL"), ("Dublin", "IE")]
+CITIES = [
+    ("Madrid", "ES"),
+    ("Barcelona", "ES"),
+    ("Lisbon", "PT"),
+    ("Paris", "FR"),
+    ("Lyon", "FR"),
+    ("Berlin", "DE"),
+    ("Munich", "DE"),
+    ("Milan", "IT"),
+    ("Amsterdam", "NL"),
+    ("Dublin", "IE"),
+]
 STATUSES = [("paid", 55), ("shipped", 25), ("placed", 12), ("cancelled", 5), ("refunded", 3)]
 CHANNELS = [("web", 60), ("app", 35), ("phone", 5)]
 FIRST = ["Ana", "Luis", "Marta", "Jon", "Eva", "Pablo", "Lucia", "Hugo", "Sara", "Iker", "Nora", "Leo"]
 LAST = ["Garcia", "Silva", "Martin", "Dubois", "Muller", "Rossi", "Jansen", "Murphy", "Lopez", "Costa"]
-ORDER_COLUMNS = ["order_id", "customer_id", "customer_email", "status", "channel", "quantity",
-                 "amount", "currency", "ordered_at", "coupon_code"]
+ORDER_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "customer_email",
+    "status",
+    "channel",
+    "quantity",
+    "amount",
+    "currency",
+    "ordered_at",
+    "coupon_code",
+]
 
 
 @dataclass
@@ -92,22 +112,36 @@ def _new_customer(rng: random.Random, number: int, signup_at: datetime) -> _Cust
     first, last = rng.choice(FIRST), rng.choice(LAST)
     city, country = rng.choice(CITIES)
     return _Customer(
-        customer_id=f"C{number:06d}", email=f"{first}.{last}{number}@example.com".lower(),
-        full_name=f"{first} {last}", segment=_weighted(rng, SEGMENTS), city=city, country=country,
-        signup_at=signup_at, updated_at=signup_at,
+        customer_id=f"C{number:06d}",
+        email=f"{first}.{last}{number}@example.com".lower(),
+        full_name=f"{first} {last}",
+        segment=_weighted(rng, SEGMENTS),
+        city=city,
+        country=country,
+        signup_at=signup_at,
+        updated_at=signup_at,
     )
 
 
-def generate(landing_root: str | Path, start: date, end: date, *, orders_per_day: int = 3000,
-             seed: int = 7, customers_per_order: float = 0.5) -> Planted:
+def generate(
+    landing_root: str | Path,
+    start: date,
+    end: date,
+    *,
+    orders_per_day: int = 3000,
+    seed: int = 7,
+    customers_per_order: float = 0.5,
+) -> Planted:
     """Write landing files for arrival days ``start..end``; return what was planted."""
     root = Path(landing_root)
     rng = random.Random(f"{seed}:{start}:{orders_per_day}")
     planted = Planted()
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
-    customers = [_new_customer(rng, n, _at(start - timedelta(days=400), rng.randrange(300 * 86400)))
-                 for n in range(1, max(10, int(orders_per_day * customers_per_order)) + 1)]
+    customers = [
+        _new_customer(rng, n, _at(start - timedelta(days=400), rng.randrange(300 * 86400)))
+        for n in range(1, max(10, int(orders_per_day * customers_per_order)) + 1)
+    ]
     order_rows: dict[date, list[list[str]]] = {d: [] for d in days}
     snapshot_fields_from = days[len(days) * 2 // 3]
 
@@ -152,8 +186,15 @@ def _evolve_customers(rng: random.Random, customers: list[_Customer], day: date,
         planted.customer_changes += 1
 
 
-def _write_snapshot(root: Path, rng: random.Random, customers: list[_Customer], day: date,
-                    planted: Planted, *, with_language: bool) -> None:
+def _write_snapshot(
+    root: Path,
+    rng: random.Random,
+    customers: list[_Customer],
+    day: date,
+    planted: Planted,
+    *,
+    with_language: bool,
+) -> None:
     snapshot_at = _ts(_at(day, 23 * 3600))
     path = root / "customers" / day.isoformat() / f"customers_{day.isoformat()}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,12 +202,20 @@ def _write_snapshot(root: Path, rng: random.Random, customers: list[_Customer], 
     with open(path, "w", encoding="utf-8") as handle:
         for i, c in enumerate(customers):
             record = {
-                "customer_id": c.customer_id, "email": c.email, "full_name": c.full_name,
-                "segment": c.segment, "city": c.city, "country": c.country.lower() if i % 50 == 0 else c.country,
-                "signup_at": _ts(c.signup_at), "updated_at": _ts(c.updated_at), "snapshot_at": snapshot_at,
+                "customer_id": c.customer_id,
+                "email": c.email,
+                "full_name": c.full_name,
+                "segment": c.segment,
+                "city": c.city,
+                "country": c.country.lower() if i % 50 == 0 else c.country,
+                "signup_at": _ts(c.signup_at),
+                "updated_at": _ts(c.updated_at),
+                "snapshot_at": snapshot_at,
             }
             if with_language:
-                record["preferred_language"] = {"ES": "es", "PT": "pt", "FR": "fr", "DE": "de"}.get(c.country, "en")
+                record["preferred_language"] = {"ES": "es", "PT": "pt", "FR": "fr", "DE": "de"}.get(
+                    c.country, "en"
+                )
             line = json.dumps(record, separators=(",", ":"))
             if i in broken:  # a truncated export line
                 line = line[: len(line) // 2]
@@ -177,8 +226,15 @@ def _write_snapshot(root: Path, rng: random.Random, customers: list[_Customer], 
     planted.files.append(str(path.relative_to(root)))
 
 
-def _orders_for_day(rng: random.Random, customers: list[_Customer], day: date, end: date,
-                    order_rows: dict[date, list], planted: Planted, orders_per_day: int) -> None:
+def _orders_for_day(
+    rng: random.Random,
+    customers: list[_Customer],
+    day: date,
+    end: date,
+    order_rows: dict[date, list],
+    planted: Planted,
+    orders_per_day: int,
+) -> None:
     weekend = day.weekday() >= 5
     count = int(orders_per_day * (1.15 if weekend else 0.95) * rng.uniform(0.9, 1.1))
     eligible = [c for c in customers if c.signup_at.date() <= day]
@@ -191,9 +247,18 @@ def _orders_for_day(rng: random.Random, customers: list[_Customer], day: date, e
         quantity = rng.choice([1, 1, 1, 2, 2, 3, 4, 5])
         amount = Decimal(rng.randrange(499, 25000)) / 100 * quantity
         status = _weighted(rng, STATUSES)
-        row = [f"O{day:%Y%m%d}{n:05d}", customer.customer_id, customer.email, status,
-               _weighted(rng, CHANNELS), str(quantity), f"{amount:.2f}", "EUR", _ts(ordered_at),
-               rng.choice(["", "", "", "", "WELCOME10", "SPRING5"])]
+        row = [
+            f"O{day:%Y%m%d}{n:05d}",
+            customer.customer_id,
+            customer.email,
+            status,
+            _weighted(rng, CHANNELS),
+            str(quantity),
+            f"{amount:.2f}",
+            "EUR",
+            _ts(ordered_at),
+            rng.choice(["", "", "", "", "WELCOME10", "SPRING5"]),
+        ]
 
         flaw = None
         roll = rng.random()

@@ -30,12 +30,20 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
         layer, name = key.path[0], "/".join(key.path)
         if layer == "bronze":
             source = key.path[-1]
-            rows.append(("landing", source, _fmt(_value(metadata, "rows_read")),
-                         f"rows in {_value(metadata, 'files_read')} files"))
+            rows.append(
+                (
+                    "landing",
+                    source,
+                    _fmt(_value(metadata, "rows_read")),
+                    f"rows in {_value(metadata, 'files_read')} files",
+                )
+            )
             rows.append(("bronze", name, _fmt(_value(metadata, "rows_written")), ""))
             reasons = _value(metadata, "quarantine_reasons") or {}
             detail = ", ".join(f"{k} {v}" for k, v in list(reasons.items())[:4])
-            rows.append(("quarantine", f"quarantine/{source}", _fmt(_value(metadata, "rows_quarantined")), detail))
+            rows.append(
+                ("quarantine", f"quarantine/{source}", _fmt(_value(metadata, "rows_quarantined")), detail)
+            )
         elif layer == "silver":
             mode = _value(metadata, "mode")
             note = f"{_fmt(_value(metadata, 'rows_flagged'))} flagged"

@@ -70,8 +70,9 @@ class BronzeResult:
 
 def arrival_days(contract: SourceContract, start: date, end: date) -> list[date]:
     """The arrival days whose files may hold rows with event dates in ``start..end``."""
-    return partition_dates(start - timedelta(days=EARLY_TOLERANCE_DAYS),
-                           end + timedelta(days=contract.partitions.lookback_days))
+    return partition_dates(
+        start - timedelta(days=EARLY_TOLERANCE_DAYS), end + timedelta(days=contract.partitions.lookback_days)
+    )
 
 
 def ingest_range(
@@ -96,21 +97,30 @@ def ingest_range(
         try:
             reports = [stage_file(con, contract, f) for f in files]
             result = BronzeResult(start=start, end=end, files=reports, days=_count_days(con, start, end))
-            result.rescued_rows = _scalar(con, f"SELECT count(*) FROM {STAGED} WHERE _error IS NULL AND "
-                                               f"_rescued_data IS NOT NULL AND {_in_range(start, end)}")
+            result.rescued_rows = _scalar(
+                con,
+                f"SELECT count(*) FROM {STAGED} WHERE _error IS NULL AND "
+                f"_rescued_data IS NOT NULL AND {_in_range(start, end)}",
+            )
             result.quarantine_reasons = _reason_summary(con, start, end)
             con.execute("SET TimeZone = 'UTC'")  # Arrow export labels timestamps with the session zone
             metadata = {"dagster_run_id": run_id, "partitions": f"{start}..{end}", **(commit_metadata or {})}
             replace_partitions(
                 quarantine,
                 con.sql(_quarantine_select(run_id, start, end)).to_arrow_reader(BATCH_ROWS),
-                schema=QUARANTINE_SCHEMA, partition_column="_partition_date", start=start, end=end,
+                schema=QUARANTINE_SCHEMA,
+                partition_column="_partition_date",
+                start=start,
+                end=end,
                 metadata=metadata,
             )
             replace_partitions(
                 bronze,
                 con.sql(_bronze_select(contract, start, end)).to_arrow_reader(BATCH_ROWS),
-                schema=bronze_schema(contract), partition_column=EVENT_DATE, start=start, end=end,
+                schema=bronze_schema(contract),
+                partition_column=EVENT_DATE,
+                start=start,
+                end=end,
                 metadata=metadata,
             )
         finally:

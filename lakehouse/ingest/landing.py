@@ -40,13 +40,15 @@ def files_for_day(landing_root: str, extract: FilesExtract, day: date) -> list[L
         stat = os.stat(match)
         if not os.path.isfile(match):
             continue
-        found.append(LandingFile(
-            path=match,
-            relative_path=os.path.relpath(match, root),
-            arrival_date=day,
-            modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC).replace(microsecond=0),
-            size=stat.st_size,
-        ))
+        found.append(
+            LandingFile(
+                path=match,
+                relative_path=os.path.relpath(match, root),
+                arrival_date=day,
+                modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC).replace(microsecond=0),
+                size=stat.st_size,
+            )
+        )
     return found
 
 

@@ -88,8 +88,7 @@ def read_csv_header(file: LandingFile, contract: SourceContract) -> list[str]:
         first = handle.readline()
     if not first.strip():
         return []
-    reader = csv.reader(io.StringIO(first), delimiter=options.delimiter,
-                        quotechar=options.quote or None)
+    reader = csv.reader(io.StringIO(first), delimiter=options.delimiter, quotechar=options.quote or None)
     return [name.strip() for name in next(reader, [])]
 
 
@@ -104,8 +103,7 @@ def _read_csv_call(file: LandingFile, contract: SourceContract, header: list[str
     )
 
 
-def _tabular_source(contract: SourceContract, header: list[str], reader_call: str,
-                    cast_raw: bool) -> str:
+def _tabular_source(contract: SourceContract, header: list[str], reader_call: str, cast_raw: bool) -> str:
     """CSV and Parquet: named fields, read as text; the raw record is the fields as JSON."""
     present = set(header)
     text = (lambda h: f"CAST({ident(h)} AS VARCHAR)") if cast_raw else ident
@@ -116,7 +114,8 @@ def _tabular_source(contract: SourceContract, header: list[str], reader_call: st
     )
     redacted = f"to_json(struct_pack({redacted_fields}))" if pii else record
     raw_columns = ", ".join(
-        f"{text(c.name) if c.name in present else 'NULL::VARCHAR'} AS {_raw(c.name)}" for c in contract.columns
+        f"{text(c.name) if c.name in present else 'NULL::VARCHAR'} AS {_raw(c.name)}"
+        for c in contract.columns
     )
     extras = [h for h in header if h not in contract.column_map]
     if extras:
@@ -190,7 +189,9 @@ def _typed_select(contract: SourceContract, file: LandingFile, source_sql: str) 
                 f"THEN '{name}: cannot read ' || {_quoted_sample(raw)} || ' as {column.type}' END"
             )
         if not column.nullable:
-            reasons.append(f"CASE WHEN {raw} IS NULL THEN '{name}: missing value (column is not nullable)' END")
+            reasons.append(
+                f"CASE WHEN {raw} IS NULL THEN '{name}: missing value (column is not nullable)' END"
+            )
 
     lookback = contract.partitions.lookback_days
     earliest = file.arrival_date - timedelta(days=lookback)
@@ -251,8 +252,12 @@ def stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, file: L
                 return report
             reader = _read_csv_call(file, contract, header)
         else:
-            header = [row[0] for row in con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({literal(file.path)})").fetchall()]
+            header = [
+                row[0]
+                for row in con.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet({literal(file.path)})"
+                ).fetchall()
+            ]
             reader = f"read_parquet({literal(file.path)})"
         _check_layout(contract, file, header, report)
         source_sql = _tabular_source(contract, header, reader, cast_raw=(fmt == "parquet"))
@@ -264,10 +269,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, file: L
     report.rows = _count(con) - before
     if fmt == "jsonl":
         report.rescued_columns = sorted(
-            {k for (keys,) in con.execute(
-                f"SELECT DISTINCT json_keys(_rescued_data) FROM {STAGED} "
-                f"WHERE _source_file = ? AND _rescued_data IS NOT NULL", [file.relative_path]).fetchall()
-             for k in keys})
+            {
+                k
+                for (keys,) in con.execute(
+                    f"SELECT DISTINCT json_keys(_rescued_data) FROM {STAGED} "
+                    f"WHERE _source_file = ? AND _rescued_data IS NOT NULL",
+                    [file.relative_path],
+                ).fetchall()
+                for k in keys
+            }
+        )
     return report
 
 
@@ -279,8 +290,10 @@ def _check_layout(contract: SourceContract, file: LandingFile, header: list[str]
     present = set(header)
     if len(present) != len(header):
         repeated = sorted({h for h in header if header.count(h) > 1})
-        raise LandingSchemaError(f"{file.relative_path}: column name(s) {', '.join(repeated)} appear twice "
-                                 "in the header; nothing was written")
+        raise LandingSchemaError(
+            f"{file.relative_path}: column name(s) {', '.join(repeated)} appear twice "
+            "in the header; nothing was written"
+        )
     missing = [c for c in contract.columns if c.name not in present]
     required = [c.name for c in missing if not c.nullable]
     if required:
@@ -292,8 +305,9 @@ def _check_layout(contract: SourceContract, file: LandingFile, header: list[str]
     report.rescued_columns = [h for h in header if h not in contract.column_map]
 
 
-def _stage_csv_rejects(con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile,
-                       field_count: int) -> None:
+def _stage_csv_rejects(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile, field_count: int
+) -> None:
     """Rows DuckDB could not split into the header's fields: quarantined with the raw line.
 
     DuckDB reports one reject per missing or surplus field; a line is one quarantined row.
@@ -325,8 +339,9 @@ def _stage_csv_rejects(con: duckdb.DuckDBPyConnection, contract: SourceContract,
     )
 
 
-def staging_connection(contract: SourceContract, pii_key: str | None, temp_dir: str | None = None
-                       ) -> duckdb.DuckDBPyConnection:
+def staging_connection(
+    contract: SourceContract, pii_key: str | None, temp_dir: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for one run: the source's timezone, the PII macro, the staging table."""
     from lakehouse.ingest.pii import install_token_macro
 

@@ -19,5 +19,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         import duckdb
 
         if read_only and not Path(self.path).exists():
-            raise FileNotFoundError(f"warehouse {self.path} does not exist yet: materialize a gold asset first")
+            raise FileNotFoundError(
+                f"warehouse {self.path} does not exist yet: materialize a gold asset first"
+            )
         return duckdb.connect(self.path, read_only=read_only)

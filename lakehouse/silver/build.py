@@ -66,8 +66,12 @@ def build_range(
 ) -> SilverResult:
     window_start = lookback_start(contract, start)
     result = SilverResult(mode=contract.silver.mode, window_start=window_start, window_end=end)
-    metadata = {"dagster_run_id": run_id, "partitions": f"{start}..{end}",
-                "window": f"{window_start}..{end}", **(commit_metadata or {})}
+    metadata = {
+        "dagster_run_id": run_id,
+        "partitions": f"{start}..{end}",
+        "window": f"{window_start}..{end}",
+        **(commit_metadata or {}),
+    }
     con = duckdb.connect()
     try:
         con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
@@ -112,12 +116,18 @@ def _record_metrics(result: SilverResult, metrics: dict[str, int]) -> None:
 
 
 def _merge(con, contract, result, silver, metadata) -> None:
-    con.execute(f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})")
+    con.execute(
+        f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
+    )
     result.merged_rows = _scalar(con, "SELECT count(*) FROM merged")
     metrics = merge_rows(
-        silver, con.sql("SELECT * FROM merged").to_arrow_reader(BATCH_ROWS),
-        schema=silver_schema(contract), key="_sk", partition_by=[EVENT_DATE],
-        window=MergeWindow(EVENT_DATE, result.window_start, result.window_end), metadata=metadata,
+        silver,
+        con.sql("SELECT * FROM merged").to_arrow_reader(BATCH_ROWS),
+        schema=silver_schema(contract),
+        key="_sk",
+        partition_by=[EVENT_DATE],
+        window=MergeWindow(EVENT_DATE, result.window_start, result.window_end),
+        metadata=metadata,
     )
     _record_metrics(result, metrics)
 
@@ -131,9 +141,15 @@ def _scd2(con, contract, result, silver, metadata) -> None:
     con.execute("SET TimeZone = 'UTC'")
     result.merged_rows = _scalar(con, "SELECT count(*) FROM versions WHERE _op = 'upsert'")
     metrics = merge_rows(
-        silver, con.sql("SELECT * FROM versions").to_arrow_reader(BATCH_ROWS).cast(
-            pa.schema([*schema, pa.field("_op", pa.string(), nullable=False)])),
-        schema=schema, key="_version_sk", partition_by=None, window=None, metadata=metadata,
+        silver,
+        con.sql("SELECT * FROM versions")
+        .to_arrow_reader(BATCH_ROWS)
+        .cast(pa.schema([*schema, pa.field("_op", pa.string(), nullable=False)])),
+        schema=schema,
+        key="_version_sk",
+        partition_by=None,
+        window=None,
+        metadata=metadata,
     )
     _record_metrics(result, metrics)
 
@@ -141,9 +157,14 @@ def _scd2(con, contract, result, silver, metadata) -> None:
 def _append(con, contract, result, silver, metadata, window_start, end) -> None:
     result.merged_rows = result.batch_rows
     replace_partitions(
-        silver, con.sql(f"SELECT {_columns(contract)} FROM batch ORDER BY {EVENT_DATE}, _ingested_at, _row_hash")
-        .to_arrow_reader(BATCH_ROWS),
-        schema=silver_schema(contract), partition_column=EVENT_DATE, start=window_start, end=end,
+        silver,
+        con.sql(
+            f"SELECT {_columns(contract)} FROM batch ORDER BY {EVENT_DATE}, _ingested_at, _row_hash"
+        ).to_arrow_reader(BATCH_ROWS),
+        schema=silver_schema(contract),
+        partition_column=EVENT_DATE,
+        start=window_start,
+        end=end,
         metadata=metadata,
     )
     result.inserted = result.batch_rows
@@ -152,7 +173,9 @@ def _append(con, contract, result, silver, metadata, window_start, end) -> None:
 def _summarise_flags(con, contract, result) -> None:
     if not row_rules(contract):
         return
-    rows = con.execute("SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM batch) GROUP BY 1").fetchall()
+    rows = con.execute(
+        "SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM batch) GROUP BY 1"
+    ).fetchall()
     result.flags = dict(Counter(dict(rows)).most_common())
     result.flagged_rows = _scalar(con, "SELECT count(*) FROM batch WHERE NOT dq_valid")
 

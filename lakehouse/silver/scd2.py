@@ -26,8 +26,11 @@ def _attr_hash(contract: SourceContract) -> str:
 def versions_sql(contract: SourceContract, observations_sql: str) -> str:
     """Rows to merge, with ``_op``: every version of the touched keys ('upsert'), and the
     existing versions that no longer exist ('delete')."""
-    data_columns = [f.name for f in silver_schema(contract)
-                    if f.name not in ("_version_sk", "valid_from", "valid_to", "is_current")]
+    data_columns = [
+        f.name
+        for f in silver_schema(contract)
+        if f.name not in ("_version_sk", "valid_from", "valid_to", "is_current")
+    ]
     cols = ", ".join(ident(c) for c in data_columns)
     event = ident(contract.partitions.event_time)
     valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"

@@ -45,17 +45,22 @@ def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) 
         old = current_fields.get(f.name)
         if old is None:
             (added if f.nullable else problems).append(
-                f.name if f.nullable else f"new column {f.name} is not nullable (old rows have no value)")
+                f.name if f.nullable else f"new column {f.name} is not nullable (old rows have no value)"
+            )
         elif old.type != f.type:
             problems.append(f"column {f.name} is {old.type} in the table but {f.type} in the contract")
         elif old.nullable and not f.nullable:
             problems.append(f"column {f.name} became non-nullable")
     wanted_names = set(wanted.names)
-    problems += [f"column {name} is in the table but not in the contract" for name in current.names
-                 if name not in wanted_names]
+    problems += [
+        f"column {name} is in the table but not in the contract"
+        for name in current.names
+        if name not in wanted_names
+    ]
     if problems:
         raise SchemaMismatchError(
-            f"{location.uri}: the contract no longer matches the table: " + "; ".join(problems)
+            f"{location.uri}: the contract no longer matches the table: "
+            + "; ".join(problems)
             + ". Nothing was written."
         )
     return bool(added)

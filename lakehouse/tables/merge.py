@@ -42,7 +42,10 @@ def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[
     table = location.open()
     if table is None:
         return DeltaTable.create(
-            location.uri, schema, partition_by=partition_by, mode="ignore",
+            location.uri,
+            schema,
+            partition_by=partition_by,
+            mode="ignore",
             storage_options=dict(location.storage_options or {}) or None,
         )
     if check_schema(location, table, schema):
@@ -77,7 +80,10 @@ def merge_rows(
     upsert = f"{_q('s', OP_COLUMN)} = 'upsert'"
 
     merger = table.merge(
-        source, predicate=condition, source_alias="s", target_alias="t",
+        source,
+        predicate=condition,
+        source_alias="s",
+        target_alias="t",
         commit_properties=commit_properties(metadata),
     )
     if with_ops:
