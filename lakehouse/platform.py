@@ -48,6 +48,16 @@ def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
     )
 
 
+EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
+
+
+def executor(name: str) -> dg.ExecutorDefinition:
+    try:
+        return EXECUTORS[name]
+    except KeyError:
+        raise ValueError(f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}") from None
+
+
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
     settings.export()
     strict = os.environ.get(STRICT_ENV, "") in ("1", "true") if strict is None else strict
@@ -74,6 +84,7 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         )
     return dg.Definitions(
         assets=assets,
+        executor=executor(settings.executor),
         resources={
             "lake": LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root),
             "pii": PiiTokenizer(key=dg.EnvVar("LAKEHOUSE_PII_KEY")),

@@ -1,4 +1,4 @@
-"""Where the lakehouse keeps things, read from environment variables with local defaults.
+"""Where the lakehouse keeps things (and how it runs), from environment variables with local defaults.
 
 One place resolves every path so that Dagster resources, the dbt subprocess and the command line
 agree. The embedded default (no variable set) keeps everything under the checkout: landing files
@@ -49,6 +49,9 @@ class Settings:
     lake_root: str
     warehouse_path: str
     dbt_project_dir: str
+    # How a run executes its steps: "in_process" (one process per run: the definitions, dbt's
+    # import included, load once) or "multiprocess" (a process per step, steps in parallel).
+    executor: str = "in_process"
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -66,6 +69,7 @@ class Settings:
                 env.get("LAKEHOUSE_WAREHOUSE_PATH", f"{data}/warehouse.duckdb"), data_base
             ),
             dbt_project_dir=_resolve(env.get("LAKEHOUSE_DBT_PROJECT_DIR", "dbt_models"), project),
+            executor=env.get("LAKEHOUSE_EXECUTOR", "in_process"),
         )
 
     def as_environ(self) -> dict[str, str]:

@@ -6,15 +6,25 @@ Every model is an asset partitioned on the lakehouse calendar; dbt tests become 
 landing to mart.
 """
 
-from collections.abc import Mapping
+import os
+import shutil
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from lakehouse.assets.partitions import partition_window
 from lakehouse.resources.dbt import dbt_project
+from lakehouse.resources.warehouse import DuckDBWarehouse
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
@@ -43,7 +53,7 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
         backfill_policy=dg.BackfillPolicy.single_run(),
         name="gold_dbt_models",
     )
-    def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
         start, end = partition_window(context)
         # Microbatch models rebuild one batch per day of [start, end + 1 day).
         args = [
@@ -53,6 +63,57 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
             "--event-time-end",
             (end + timedelta(days=1)).isoformat(),
         ]
-        yield from dbt.cli(args, context=context).stream().fetch_row_counts()
+        # Collected, not streamed: row counts can only be read once dbt has let go of the
+        # warehouse file (DuckDB allows one writing process).
+        invocation = dbt.cli(args, context=context)
+        events = list(invocation.stream())
+        keep_partial_parse(invocation.target_path, project)
+        yield from with_row_counts(events, context, warehouse)
 
     return _gold
+
+
+def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
+    """Make this run's parse the one the next run starts from.
+
+    dagster-dbt gives every run a fresh target folder seeded with the project's
+    ``partial_parse.msgpack``. When the settings differ from those the manifest was built with
+    (another warehouse path changes dbt's profile), dbt re-parses from scratch, and without this
+    every later run would too.
+    """
+    produced = run_target / "partial_parse.msgpack"
+    kept = Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+    if not produced.exists() or (kept.exists() and kept.read_bytes() == produced.read_bytes()):
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staging = kept.with_name(f".{kept.name}.{os.getpid()}")
+    shutil.copyfile(produced, staging)
+    os.replace(staging, kept)  # atomic: a concurrent run reads the old file or the new one
+
+
+def with_row_counts(
+    events: list[Any], context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> Iterator[Any]:
+    """Add ``dagster/row_count`` to each model's output.
+
+    Counted through a short-lived read-only connection: dagster-dbt's ``fetch_row_counts``
+    leaves the dbt adapter's connection open in this process, which locks the next dbt run
+    (another process) out of the warehouse file.
+    """
+    tables = {}
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = context.assets_def.keys_by_output_name.get(event.output_name)
+            table = key and context.assets_def.specs_by_key[key].metadata.get("dagster/table_name")
+            if table:
+                tables[event.output_name] = str(table)
+    counts: dict[str, int] = {}
+    if tables:
+        with warehouse.connect(read_only=True) as con:
+            for output, table in tables.items():
+                counts[output] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            yield event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        else:
+            yield event

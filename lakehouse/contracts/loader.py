@@ -20,6 +20,17 @@ from lakehouse.contracts.model import SourceContract
 CONTRACT_SUFFIXES = (".yaml", ".yml")
 
 
+class _ContractLoader(yaml.SafeLoader):
+    """YAML without implicit dates: ``2026-13-01`` must reach validation as text, where it gets an
+    error naming the field, instead of crashing PyYAML's date constructor."""
+
+
+_ContractLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a contract file: where (a field path) and what was expected."""
@@ -95,7 +106,7 @@ def parse_contract(text: str, path: Path | str = "<string>") -> SourceContract:
     """Validate one contract's YAML text; raise ``ContractError`` naming the file and fields."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_ContractLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

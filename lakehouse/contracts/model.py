@@ -285,6 +285,8 @@ class SourceContract(_Strict):
                         f"{path}: column {rule.column!r} is PII and tokenised in bronze; only null and "
                         "uniqueness rules can be checked on its tokens"
                     )
+            if rule.column:
+                _check_rule_values(path, rule, columns[rule.column])
             for j, name in enumerate(rule.arguments.get("column_list", [])):
                 need(f"{path}.column_list[{j}]", name)
             if rule.max_flagged_pct is not None and not spec.row_level:
@@ -293,3 +295,42 @@ class SourceContract(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError("quality: two rules have the same id; give one a 'name'")
         return self
+
+
+_NUMERIC = ("int32", "int64", "float32", "float64")
+
+
+def _check_rule_values(path: str, rule: QualityRule, column: Column) -> None:
+    """Bounds and value sets must be values of the column's type, not just of some type."""
+    values = [(name, rule.arguments[name]) for name in ("min_value", "max_value") if name in rule.arguments]
+    values += [(f"value_set[{i}]", v) for i, v in enumerate(rule.arguments.get("value_set", []))]
+    kind = column.type
+    for name, value in values:
+        if rule.expect == "column_value_lengths_to_be_between":
+            continue  # lengths are integers whatever the column type
+        if kind in _NUMERIC or kind.startswith("decimal"):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            expected = "a number"
+        elif kind in ("date", "timestamp"):
+            ok = isinstance(value, str) and _is_iso(value)
+            expected = "an ISO date or timestamp string"
+        elif kind == "bool":
+            ok = isinstance(value, bool)
+            expected = "true or false"
+        else:
+            ok = isinstance(value, str)
+            expected = "a string"
+        if not ok:
+            raise ValueError(
+                f"{path}: {name} must be {expected} for column {column.name!r} ({kind}), got {value!r}"
+            )
+
+
+def _is_iso(text: str) -> bool:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

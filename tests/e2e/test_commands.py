@@ -1,0 +1,149 @@
+"""What users type: the Dagster CLI over a partition range, the demo, and definitions validation."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lakehouse.demo.generate import generate
+from lakehouse.settings import Settings
+from tests.conftest import REPO, make_settings
+from tests.helpers import rows
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+
+
+def environment(settings: Settings, home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **settings.as_environ(), "DAGSTER_HOME": str(home)}
+    env.pop("LAKEHOUSE_STRICT_CONTRACTS", None)
+    return env
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run in a directory of the test's own: Dagster reads a ``.env`` from the working directory."""
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_dagster_cli_materializes_a_partition_range_in_one_run(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    generate(settings.landing_root, date(2026, 4, 1), date(2026, 4, 3), orders_per_day=100)
+    env = environment(settings, tmp_path / "home")
+    done = run(
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "lakehouse.definitions",
+            "--select",
+            "*",
+            "--partition-range",
+            "2026-04-01...2026-04-03",
+        ],
+        env,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1
+        for key in ("bronze/orders", "silver/customers", "gold/fct_daily_sales"):
+            assert sorted(instance.get_materialized_partitions(dg.AssetKey.from_user_string(key))) == [
+                "2026-04-01",
+                "2026-04-02",
+                "2026-04-03",
+            ]
+    from lakehouse.tables.location import TableLocation
+
+    days = rows(
+        TableLocation(f"{settings.lake_root}/silver/orders"),
+        "SELECT DISTINCT _event_date d FROM t ORDER BY 1",
+    )
+    assert [r["d"].isoformat() for r in days] == ["2026-04-01", "2026-04-02", "2026-04-03"]
+
+
+def test_a_bad_partition_key_is_refused_by_name(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    env = environment(settings, tmp_path / "home")
+    done = run(
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "lakehouse.definitions",
+            "--select",
+            "bronze/orders",
+            "--partition",
+            "2026-02-30",
+        ],
+        env,
+        tmp_path,
+    )
+    assert done.returncode != 0
+    assert "2026-02-30" in done.stdout + done.stderr
+
+
+def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    env = environment(settings, tmp_path / "home")
+    env["LAKEHOUSE_PROJECT_DIR"] = str(tmp_path)  # the demo writes .env beside the project
+    shutil.copytree(REPO / "sources", tmp_path / "sources")
+    env["LAKEHOUSE_SOURCES_DIR"] = str(tmp_path / "sources")
+    env["LAKEHOUSE_DBT_PROJECT_DIR"] = str(REPO / "dbt_models")
+    done = run(
+        [str(BIN / "lakehouse"), "demo", "--days", "3", "--end", "2026-05-03", "--orders-per-day", "150"],
+        env,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for expected in (
+        "bronze/orders",
+        "quarantine/orders",
+        "silver/customers",
+        "gold/fct_daily_sales",
+        "checks:",
+        "dagster dev -w workspace.yaml",
+    ):
+        assert expected in out, out
+    assert " 0 failed" in out
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        assert len(instance.get_runs()) == 1
+        assert sorted(
+            instance.get_materialized_partitions(dg.AssetKey.from_user_string("gold/fct_daily_sales"))
+        ) == ["2026-05-01", "2026-05-02", "2026-05-03"]
+
+
+def test_definitions_validate_names_a_bad_contract(tmp_path: Path, sources_dir: Path) -> None:
+    (sources_dir / "refunds.yaml").write_text(
+        (sources_dir / "orders.yaml")
+        .read_text()
+        .replace("name: orders", "name: refunds")
+        .replace("type: int32", "type: integr")
+    )
+    settings = make_settings(tmp_path, sources_dir)
+    env = environment(settings, tmp_path / "home")
+    lenient = run(
+        [str(BIN / "dagster"), "definitions", "validate", "-m", "lakehouse.definitions"], env, tmp_path
+    )
+    assert lenient.returncode == 0  # the good sources keep running...
+    assert "refunds.yaml: invalid source contract" in lenient.stdout + lenient.stderr  # ...loudly
+    assert "columns[5].type: unknown type 'integr'" in lenient.stdout + lenient.stderr
+    env["LAKEHOUSE_STRICT_CONTRACTS"] = "1"
+    strict = run(
+        [str(BIN / "dagster"), "definitions", "validate", "-m", "lakehouse.definitions"], env, tmp_path
+    )
+    assert strict.returncode != 0
+    assert "columns[5].type: unknown type 'integr'" in strict.stdout + strict.stderr

@@ -1,0 +1,79 @@
+"""Small builders for test inputs: contracts from YAML text, landing files with set arrival times."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from lakehouse.contracts import parse_contract
+from lakehouse.contracts.model import SourceContract
+from lakehouse.tables.delta import partition_dataset
+from lakehouse.tables.location import TableLocation
+
+EVENTS_CONTRACT = """
+name: events
+owner: test-team
+extract: {kind: files, path: "events/{date}/*.csv", format: csv}
+partitions: {start: 2026-01-01, event_time: happened_at, timezone: UTC, lookback_days: 2}
+primary_key: [event_id]
+columns:
+  - {name: event_id,    type: string,          nullable: false}
+  - {name: account,     type: string}
+  - {name: email,       type: string,          pii: tokenize}
+  - {name: kind,        type: string,          nullable: false, normalize: [trim, lower]}
+  - {name: amount,      type: "decimal(10,2)", nullable: false}
+  - {name: units,       type: int32}
+  - {name: active,      type: bool}
+  - {name: happened_at, type: timestamp,       nullable: false}
+quality:
+  - {expect: column_values_to_be_between, column: amount, min_value: 0, severity: warn}
+  - {expect: column_values_to_be_in_set, column: kind, value_set: [click, buy], severity: warn}
+"""
+
+HEADER = "event_id,account,email,kind,amount,units,active,happened_at"
+
+
+def contract_from(text: str, **replacements: str) -> SourceContract:
+    text = textwrap.dedent(text)
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return parse_contract(text)
+
+
+def write_landing(root: Path | str, relative: str, text: str, arrived: date | None = None) -> Path:
+    """Write a landing file; its modification time is 23:55 UTC on ``arrived`` (when given)."""
+    path = Path(root) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    if arrived is not None:
+        stamp = datetime(arrived.year, arrived.month, arrived.day, 23, 55, tzinfo=UTC).timestamp()
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def rows(location: TableLocation, sql: str = "SELECT * FROM t", **params) -> list[dict]:
+    """Query a Delta table through DuckDB; ``t`` is the table."""
+    dataset = partition_dataset(location)
+    assert dataset is not None, f"no Delta table at {location.uri}"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("t", dataset)
+    result = con.execute(sql, params or None)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def data_file_digests(location: TableLocation) -> list[str]:
+    """SHA-256 of every data file of the table's current version, sorted."""
+    import hashlib
+
+    table = location.open()
+    assert table is not None
+    return sorted(
+        hashlib.sha256(Path(uri.removeprefix("file://")).read_bytes()).hexdigest()
+        for uri in table.file_uris()
+    )

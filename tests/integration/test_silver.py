@@ -1,0 +1,233 @@
+"""Silver: dedup + MERGE, idempotent reruns, SCD2 history, lookback for late rows, quality flags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from lakehouse.silver.build import build_range
+from lakehouse.tables.location import TableLocation
+from tests.helpers import HEADER, data_file_digests, rows
+from tests.integration.test_bronze import Lake
+
+D1, D2, D3, D4, D5 = (date(2026, 3, d) for d in range(1, 6))
+
+CUSTOMERS = """
+name: people
+owner: crm
+extract: {kind: files, path: "people/{date}/*.jsonl", format: jsonl}
+partitions: {start: 2026-01-01, event_time: snapshot_at, lookback_days: 1}
+primary_key: [person_id]
+columns:
+  - {name: person_id,   type: string,    nullable: false}
+  - {name: segment,     type: string,    nullable: false}
+  - {name: city,        type: string}
+  - {name: updated_at,  type: timestamp, nullable: false}
+  - {name: snapshot_at, type: timestamp, nullable: false}
+silver: {mode: scd2, valid_from: updated_at}
+"""
+
+
+class SilverLake(Lake):
+    def __init__(self, root: Path, contract_text: str | None = None):
+        super().__init__(root) if contract_text is None else super().__init__(root, contract_text)
+        self.silver = TableLocation(str(root / "lake" / "silver" / self.contract.entity_name))
+
+    def build(self, start: date, end: date, run_id: str = "run-s"):
+        return build_range(
+            self.contract, start=start, end=end, bronze=self.bronze, silver=self.silver, run_id=run_id
+        )
+
+
+@pytest.fixture
+def orders(tmp_path: Path) -> SilverLake:
+    lake = SilverLake(tmp_path)
+    lake.file(
+        "events/2026-03-01/a.csv",
+        f"""
+        {HEADER}
+        e1,acc,,click,1.00,1,true,2026-03-01T10:00:00Z
+        e2,acc,,click,2.00,1,true,2026-03-01T11:00:00Z
+        e2,acc,,click,2.00,1,true,2026-03-01T11:00:00Z
+        e3,acc,,refund,-5.00,1,true,2026-03-01T12:00:00Z
+        """,
+        arrived=D1,
+    )
+    lake.file(
+        "events/2026-03-02/a.csv",
+        f"""
+        {HEADER}
+        e2,acc,,BUY ,2.00,1,true,2026-03-01T11:00:00Z
+        e4,acc,,click,4.00,1,true,2026-03-02T10:00:00Z
+        """,
+        arrived=D2,
+    )
+    return lake
+
+
+def test_merge_keeps_the_latest_row_per_key(orders: SilverLake) -> None:
+    orders.ingest(D1, D2)
+    result = orders.build(D1, D2)
+    silver = {r["event_id"]: r for r in rows(orders.silver)}
+    assert sorted(silver) == ["e1", "e2", "e3", "e4"]
+    # e2 came three times: twice identical, then re-sent a day later with a new kind; the
+    # re-send has the same event time, so the later ingestion wins.
+    assert silver["e2"]["kind"] == "buy" and silver["e2"]["_source_file"] == "events/2026-03-02/a.csv"
+    assert result.batch_rows == 6 and result.merged_rows == 4 and result.inserted == 4
+    assert result.rows_by_day == {D1: 3, D2: 1}
+    keys = {r["_sk"] for r in silver.values()}
+    assert len(keys) == 4 and all(len(k) == 64 for k in keys)
+
+
+def test_quality_rules_flag_rows_and_never_drop_them(orders: SilverLake) -> None:
+    orders.ingest(D1, D2)
+    result = orders.build(D1, D2)
+    silver = {r["event_id"]: r for r in rows(orders.silver)}
+    assert silver["e3"]["dq_valid"] is False
+    assert sorted(silver["e3"]["dq_flags"]) == [
+        "column_values_to_be_between(amount)",
+        "column_values_to_be_in_set(kind)",
+    ]
+    assert silver["e1"]["dq_valid"] is True and silver["e1"]["dq_flags"] == []
+    assert result.flagged_rows == 1
+
+
+def test_rerun_is_idempotent_and_commits_nothing(orders: SilverLake) -> None:
+    orders.ingest(D1, D2)
+    orders.build(D1, D2)
+    version, digests = orders.silver.open().version(), data_file_digests(orders.silver)
+    again = orders.build(D1, D2, run_id="run-again")
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert orders.silver.open().version() == version
+    assert data_file_digests(orders.silver) == digests
+
+
+def test_lookback_picks_up_a_late_row(orders: SilverLake) -> None:
+    orders.ingest(D1, D3)
+    orders.build(D1, D3)
+    assert {r["event_id"] for r in rows(orders.silver)} == {"e1", "e2", "e3", "e4"}
+    # A row of D2 arrives on D3. The landing sensor reruns bronze for the days the file covers;
+    # the daily silver run for D3 re-merges D2 (lookback_days=2) and picks it up.
+    orders.file(
+        "events/2026-03-03/a.csv",
+        f"""
+        {HEADER}
+        e5,acc,,click,5.00,1,true,2026-03-02T20:00:00Z
+        """,
+        arrived=D3,
+    )
+    orders.ingest(D2, D3)
+    result = orders.build(D3, D3)
+    late = {r["event_id"]: r for r in rows(orders.silver)}["e5"]
+    assert late["_event_date"] == D2 and result.inserted == 1
+    assert result.window_start == D1
+
+
+def test_merge_reads_and_rewrites_only_the_window(orders: SilverLake) -> None:
+    for day in (D1, D2, D3, D4, D5):
+        orders.file(
+            f"events/{day}/z.csv",
+            f"{HEADER}\nz{day.day},acc,,click,1.00,1,true,{day}T05:00:00Z\n",
+            arrived=day,
+        )
+    orders.ingest(D1, D5)
+    orders.build(D1, D5)
+    result = orders.build(D5, D5)  # window D3..D5
+    assert result.files_skipped >= 2  # D1 and D2 were never opened
+    assert result.files_scanned <= 3
+
+
+def snapshot(lake: SilverLake, day: date, people: dict[str, tuple[str, str, str]]) -> None:
+    lines = "\n".join(
+        f'{{"person_id": "{pid}", "segment": "{seg}", "city": "{city}", "updated_at": "{upd}", '
+        f'"snapshot_at": "{day}T23:00:00Z"}}'
+        for pid, (seg, city, upd) in people.items()
+    )
+    lake.file(f"people/{day}/s.jsonl", lines + "\n", arrived=day)
+
+
+def history(lake: SilverLake) -> list[tuple]:
+    return [
+        (r["person_id"], r["segment"], r["city"], r["valid_from"], r["valid_to"], r["is_current"])
+        for r in rows(lake.silver, "SELECT * FROM t ORDER BY person_id, valid_from")
+    ]
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> SilverLake:
+    lake = SilverLake(tmp_path, CUSTOMERS)
+    snapshot(
+        lake,
+        D1,
+        {
+            "p1": ("consumer", "Madrid", "2026-01-10T00:00:00Z"),
+            "p2": ("enterprise", "Paris", "2026-02-01T00:00:00Z"),
+        },
+    )
+    snapshot(
+        lake,
+        D2,
+        {
+            "p1": ("business", "Madrid", "2026-03-02T09:00:00Z"),
+            "p2": ("enterprise", "Paris", "2026-02-01T00:00:00Z"),
+        },
+    )
+    snapshot(
+        lake,
+        D3,
+        {
+            "p1": ("business", "Madrid", "2026-03-02T09:00:00Z"),
+            "p2": ("enterprise", "Paris", "2026-02-01T00:00:00Z"),
+        },
+    )
+    snapshot(
+        lake,
+        D4,
+        {
+            "p1": ("business", "Lyon", "2026-03-04T15:30:00Z"),
+            "p2": ("enterprise", "Paris", "2026-02-01T00:00:00Z"),
+        },
+    )
+    return lake
+
+
+EXPECTED_HISTORY = [
+    ("p1", "consumer", "Madrid", utc("2026-01-10T00:00:00+00:00"), utc("2026-03-02T09:00:00+00:00"), False),
+    ("p1", "business", "Madrid", utc("2026-03-02T09:00:00+00:00"), utc("2026-03-04T15:30:00+00:00"), False),
+    ("p1", "business", "Lyon", utc("2026-03-04T15:30:00+00:00"), None, True),
+    ("p2", "enterprise", "Paris", utc("2026-02-01T00:00:00+00:00"), None, True),
+]
+
+
+def test_scd2_history_of_a_customer_who_changed_twice(people: SilverLake) -> None:
+    people.ingest(D1, D4)
+    for day in (D1, D2, D3, D4):  # the daily schedule
+        people.build(day, day)
+    assert history(people) == EXPECTED_HISTORY
+
+
+def test_scd2_is_the_same_in_one_run_and_idempotent(people: SilverLake) -> None:
+    people.ingest(D1, D4)
+    people.build(D1, D4)
+    assert history(people) == EXPECTED_HISTORY
+    version = people.silver.open().version()
+    again = people.build(D1, D4, run_id="again")
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert people.silver.open().version() == version
+
+
+def test_scd2_late_snapshot_slots_into_the_history(people: SilverLake) -> None:
+    people.ingest(D1, D1)
+    people.build(D1, D1)
+    people.ingest(D4, D4)
+    people.build(D4, D4)  # D2 and D3 have not arrived: p1 seems to go from consumer to Lyon
+    assert [h[1:3] for h in history(people) if h[0] == "p1"] == [("consumer", "Madrid"), ("business", "Lyon")]
+    people.ingest(D2, D3)  # the missing snapshots arrive late
+    people.build(D2, D3)
+    assert history(people) == EXPECTED_HISTORY

@@ -1,0 +1,195 @@
+"""Contract validation: good files load; each kind of bad file is an error naming file and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from lakehouse.cli import main
+from lakehouse.contracts import ContractError, load_contract, load_contracts
+from lakehouse.contracts.schema import bronze_schema, silver_schema
+from tests.conftest import REPO
+
+GOOD = """\
+name: shop
+owner: commerce-data
+extract: {kind: files, path: "shop/{date}/*.csv", format: csv}
+partitions: {start: 2026-01-01, event_time: ordered_at, timezone: Europe/Madrid, lookback_days: 3}
+primary_key: [order_id]
+columns:
+  - {name: order_id,   type: string,          nullable: false}
+  - {name: email,      type: string,          pii: tokenize}
+  - {name: amount,     type: "decimal(12,2)", nullable: false}
+  - {name: paid,       type: boolean}
+  - {name: items,      type: int32}
+  - {name: ordered_at, type: timestamp,       nullable: false}
+  - {name: ship_date,  type: date}
+quality:
+  - {expect: column_values_to_be_between, column: amount, min_value: 0, severity: warn}
+  - {expect: compound_columns_to_be_unique, column_list: [order_id, ordered_at]}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "shop.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems_of(tmp_path: Path, text: str, name: str = "shop.yaml") -> list[str]:
+    path = write(tmp_path, text, name)
+    with pytest.raises(ContractError) as caught:
+        load_contract(path)
+    assert caught.value.path == path
+    assert str(path) in str(caught.value)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_repository_contracts_load() -> None:
+    contracts = load_contracts(REPO / "sources")
+    assert contracts.errors == []
+    assert {"orders", "customers"} <= set(contracts.contracts)
+    orders = contracts.contracts["orders"].contract
+    assert orders.pii_columns == ["customer_email"]
+    assert contracts.contracts["customers"].contract.silver.mode == "scd2"
+
+
+def test_good_contract_produces_explicit_arrow_schemas(tmp_path: Path) -> None:
+    loaded = load_contract(write(tmp_path, GOOD))
+    schema = bronze_schema(loaded.contract)
+    assert schema.field("amount").type == pa.decimal128(12, 2)
+    assert not schema.field("amount").nullable
+    assert schema.field("paid").type == pa.bool_()
+    assert schema.field("items").type == pa.int32()
+    assert schema.field("ordered_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("ship_date").type == pa.date32()
+    assert schema.field("email").type == pa.string()
+    assert {"_event_date", "_ingested_at", "_source_file", "_row_hash", "_rescued_data"} <= set(schema.names)
+    silver = silver_schema(loaded.contract)
+    assert {"_sk", "dq_valid", "dq_flags"} <= set(silver.names)
+    assert len(loaded.version) == 16
+
+
+@pytest.mark.parametrize(
+    ("change", "location", "expected"),
+    [
+        (("type: int32}", "type: integr}"), "columns[4].type", "unknown type 'integr'"),
+        (("type: boolean}", "type: bool, colour: red}"), "columns[3].colour", "unknown field"),
+        (("owner: commerce-data\n", ""), "owner", "required field is missing"),
+        (("shop/{date}/*.csv", "shop/*.csv"), "extract.path", "'{date}'"),
+        (("format: csv", "format: xlsx"), "extract.format", "'csv', 'jsonl' or 'parquet'"),
+        (("Europe/Madrid", "Mars/Olympus"), "partitions.timezone", "unknown timezone 'Mars/Olympus'"),
+        (("lookback_days: 3", "lookback_days: -1"), "partitions.lookback_days", "greater than or equal to 0"),
+        (("start: 2026-01-01", "start: 2026-13-01"), "partitions.start", "date"),
+        (
+            ("event_time: ordered_at", "event_time: created"),
+            "",
+            "partitions.event_time: 'created' is not a declared column",
+        ),
+        (
+            ("type: timestamp,       nullable: false", "type: timestamp"),
+            "",
+            "partitions.event_time: column 'ordered_at' must be declared nullable: false",
+        ),
+        (
+            ("primary_key: [order_id]", "primary_key: [email]"),
+            "",
+            "primary_key[0]: column 'email' must be declared nullable: false",
+        ),
+        (
+            (
+                "{name: email,      type: string,          pii: tokenize}",
+                "{name: email, type: int64, pii: tokenize}",
+            ),
+            "columns[1]",
+            "pii: tokenize needs type string",
+        ),
+        (
+            ("expect: column_values_to_be_between", "expect: column_values_to_be_betwen"),
+            "quality[0]",
+            "unknown expectation 'column_values_to_be_betwen'",
+        ),
+        (("min_value: 0", "minimum: 0"), "quality[0]", "unknown argument 'minimum'"),
+        (("min_value: 0", "min_value: zero"), "", "min_value must be a number for column 'amount'"),
+        (
+            ("column_list: [order_id, ordered_at]", "column_list: [order_id, shipped]"),
+            "",
+            "quality[1] (compound_columns_to_be_unique).column_list[1]: 'shipped' is not a declared column",
+        ),
+        (("severity: warn", "severity: fatal"), "quality[0].severity", "'error' or 'warn'"),
+        (
+            ("- {name: ship_date,  type: date}", "- {name: amount, type: date}"),
+            "",
+            "duplicate column names ['amount']",
+        ),
+        (
+            ("- {name: ship_date,  type: date}", "- {name: dq_valid, type: bool}"),
+            "columns[6].name",
+            "the platform adds",
+        ),
+    ],
+)
+def test_bad_contract_names_file_field_and_expectation(
+    tmp_path: Path, change: tuple[str, str], location: str, expected: str
+) -> None:
+    old, new = change
+    assert old in GOOD, f"test setup: {old!r} not in the good contract"
+    problems = problems_of(tmp_path, GOOD.replace(old, new, 1))
+    assert any(p.startswith(location) and expected in p for p in problems), problems
+
+
+def test_rule_argument_of_wrong_type_is_named(tmp_path: Path) -> None:
+    text = GOOD.replace("min_value: 0", "min_value: [1, 2]")
+    problems = problems_of(tmp_path, text)
+    assert any(p.startswith("quality[0]") and "argument 'min_value' must be" in p for p in problems), problems
+
+
+def test_quality_rule_on_tokenised_pii_column_is_refused(tmp_path: Path) -> None:
+    text = GOOD + "  - {expect: column_values_to_match_regex, column: email, regex: '@'}\n"
+    problems = problems_of(tmp_path, text)
+    assert any("column 'email' is PII" in p for p in problems), problems
+
+
+def test_invalid_yaml_gives_line_and_column(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, GOOD.replace("primary_key: [order_id]", "primary_key: [order_id"))
+    assert any(p.startswith("line ") and "invalid YAML" in p for p in problems), problems
+
+
+def test_name_must_match_file_name(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, GOOD, name="orders_v2.yaml")
+    assert problems == ["name: 'shop' must match the file name 'orders_v2'"]
+
+
+def test_a_bad_file_does_not_hide_the_good_ones(tmp_path: Path) -> None:
+    write(tmp_path, GOOD)
+    write(tmp_path, "name: broken\nowner: [unclosed\n", "broken.yaml")
+    result = load_contracts(tmp_path)
+    assert list(result.contracts) == ["shop"]
+    assert [e.path.name for e in result.errors] == ["broken.yaml"]
+
+
+def test_two_sources_may_not_feed_one_silver_entity(tmp_path: Path) -> None:
+    write(tmp_path, GOOD)
+    write(tmp_path, GOOD.replace("name: shop", "name: shop2\nentity: shop"), "shop2.yaml")
+    result = load_contracts(tmp_path)
+    assert list(result.contracts) == ["shop"]
+    assert "silver entity 'shop' is already produced by shop.yaml" in result.errors[0].describe()
+
+
+def test_cli_validate_reports_each_file_and_exits_non_zero(tmp_path: Path) -> None:
+    good = write(tmp_path, GOOD)
+    bad = write(
+        tmp_path, GOOD.replace("type: int32}", "type: integr}").replace("name: shop", "name: bad"), "bad.yaml"
+    )
+    runner = CliRunner()
+    ok = runner.invoke(main, ["contract", "validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert "ok  " in ok.output
+    failed = runner.invoke(main, ["contract", "validate", str(good), str(bad)])
+    assert failed.exit_code == 1
+    assert f"{bad}: invalid source contract" in failed.output
+    assert "columns[4].type: unknown type 'integr'" in failed.output
