@@ -16,7 +16,6 @@ from lakehouse.settings import Settings, default_dagster_home
 
 INSTANCE_CONFIG = """\
 # Local instance for the embedded default: SQLite storage under this folder.
-# deploy/dagster.yaml is the production counterpart (PostgreSQL).
 telemetry:
   enabled: false
 """

@@ -156,21 +156,13 @@ def generate(
         path = root / "orders" / day.isoformat() / f"orders_{day.isoformat()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            handle.write(",".join(ORDER_COLUMNS) + "\n")
-            for row in rows:
-                handle.write(row if isinstance(row, str) else _csv_line(row))
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(ORDER_COLUMNS)
+            writer.writerows(rows)
         _deliver(path, day)
         planted.orders_delivered += len(rows)
         planted.files.append(str(path.relative_to(root)))
     return planted
-
-
-def _csv_line(values: list[str]) -> str:
-    import io
-
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
-    return buffer.getvalue()
 
 
 def _evolve_customers(rng: random.Random, customers: list[_Customer], day: date, planted: Planted) -> None:

@@ -1,0 +1,234 @@
+"""Benchmark: one partition bronze → silver → gold, and the definitions load, as ratios.
+
+    .venv/bin/python bench/pipeline.py [--rows-per-day 1000000] [--repeat 2] [--workdir DIR]
+
+1. Generates the demo's two sources at ``--rows-per-day`` orders a day for the days one
+   partition needs (its lookback days and the late files after it).
+2. Materialises the lookback days (untimed), snapshots the lake, then times materialising the
+   one partition (every bronze, silver and gold asset, one run, in process) ``--repeat`` times,
+   each from the same snapshot.
+3. Times ``bench/baseline.sql``, a hand-written DuckDB script doing the same transformation
+   from the same files, the same way, in the same run.
+4. Times loading the definitions (a fresh interpreter importing ``lakehouse.definitions``)
+   against a fresh interpreter importing only ``dagster`` and ``dagster_dbt``.
+
+The machines this runs on are noisy: only ratios measured in one run mean anything, and the
+best of the repeats is reported. Results are also written to ``bench/results/`` as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def _timed(fn) -> float:
+    began = time.perf_counter()
+    fn()
+    return time.perf_counter() - began
+
+
+def _interpreter_seconds(code: str, env: dict[str, str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=REPO)
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def _restore(snapshot: Path, targets: dict[str, Path]) -> None:
+    for name, target in targets.items():
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        source = snapshot / name
+        if source.is_dir():
+            shutil.copytree(source, target)
+        elif source.exists():
+            shutil.copy2(source, target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows-per-day", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/lakehouse-bench"))
+    parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 3, 10))
+    args = parser.parse_args()
+
+    work: Path = args.workdir
+    if work.exists():
+        shutil.rmtree(work)
+    env = {
+        **os.environ,
+        "LAKEHOUSE_DATA_DIR": str(work / "data"),
+        "LAKEHOUSE_PII_KEY": os.environ.get("LAKEHOUSE_PII_KEY", "bench-key"),
+        "DAGSTER_HOME": str(work / "dagster_home"),
+    }
+    os.environ.update(env)
+    (work / "dagster_home").mkdir(parents=True)
+
+    import dagster as dg
+
+    from lakehouse.demo.generate import generate
+    from lakehouse.platform import build_definitions
+    from lakehouse.runs import materialize_range
+    from lakehouse.settings import Settings
+
+    settings = Settings.from_env()
+    lookback = 2
+    day = args.day
+    first_file, last_file = day - timedelta(days=lookback + 1), day + timedelta(days=lookback)
+    print(
+        f"generating {args.rows_per_day:,} orders/day for arrival days {first_file}..{last_file} ...",
+        flush=True,
+    )
+    generated = _timed(
+        lambda: generate(
+            settings.landing_root,
+            first_file,
+            last_file,
+            orders_per_day=args.rows_per_day,
+            customers_per_order=0.05,
+        )
+    )
+    print(f"  {generated:.0f} s", flush=True)
+
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.get()
+    window_start = day - timedelta(days=lookback)
+    print(
+        f"materialising the lookback days {window_start}..{day - timedelta(days=1)} (untimed) ...", flush=True
+    )
+    with open(work / "dbt.log", "a") as log, contextlib.redirect_stdout(log):  # dbt's progress lines
+        materialize_range(
+            defs, window_start, day - timedelta(days=1), instance=instance, console_log_level="ERROR"
+        )
+
+    lake = {"lake": Path(settings.lake_root), "warehouse.duckdb": Path(settings.warehouse_path)}
+    snapshot = work / "snapshot"
+    snapshot.mkdir()
+    for name, path in lake.items():
+        (shutil.copytree if path.is_dir() else shutil.copy2)(path, snapshot / name)
+
+    platform_times, steps = [], {}
+    for i in range(args.repeat):
+        _restore(snapshot, lake)
+        result = None
+
+        def run() -> None:
+            nonlocal result
+            with open(work / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
+                result = materialize_range(defs, day, day, instance=instance, console_log_level="ERROR")
+
+        platform_times.append(_timed(run))
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                steps.setdefault(event.step_key, []).append(event.event_specific_data.duration_ms / 1000)
+        print(f"  platform run {i + 1}: {platform_times[-1]:.1f} s", flush=True)
+    bronze_rows = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.path[0] == "bronze":
+            bronze_rows[materialization.asset_key.path[-1]] = materialization.metadata["rows_read"].value
+
+    import duckdb
+
+    orders = [
+        str(p)
+        for d in range((last_file - first_file).days + 1)
+        for p in sorted(
+            Path(settings.landing_root, "orders", str(first_file + timedelta(days=d))).glob("*.csv")
+        )
+    ]
+    customers = [
+        str(p)
+        for d in range((last_file - first_file).days + 1)
+        for p in sorted(
+            Path(settings.landing_root, "customers", str(first_file + timedelta(days=d))).glob("*.jsonl")
+        )
+    ]
+    script = (HERE / "baseline.sql").read_text()
+    out = work / "baseline"
+
+    def baseline_for(one_day: date) -> None:
+        sql = script.format(
+            orders_files=repr(orders),
+            customers_files=repr(customers),
+            day=one_day,
+            window_start=one_day - timedelta(days=lookback),
+            out=out,
+            key="bench-key",
+        )
+        with duckdb.connect(str(out / "baseline.duckdb")) as con:
+            con.execute(sql)
+
+    out.mkdir()
+    for d in range(lookback):
+        baseline_for(window_start + timedelta(days=d))
+    baseline_snapshot = work / "baseline_snapshot"
+    shutil.copytree(out, baseline_snapshot)
+    baseline_times = []
+    for i in range(args.repeat):
+        shutil.rmtree(out)
+        shutil.copytree(baseline_snapshot, out)
+        baseline_times.append(_timed(lambda: baseline_for(day)))
+        print(f"  baseline run {i + 1}: {baseline_times[-1]:.1f} s", flush=True)
+
+    load_env = {**env, "LAKEHOUSE_STRICT_CONTRACTS": ""}
+    floor = _interpreter_seconds("import dagster, dagster_dbt", load_env, args.repeat + 1)
+    load = _interpreter_seconds("import lakehouse.definitions", load_env, args.repeat + 1)
+    bare = _interpreter_seconds("import dagster", load_env, args.repeat + 1)
+
+    platform, baseline = min(platform_times), min(baseline_times)
+    results = {
+        "rows_per_day": args.rows_per_day,
+        "rows_read": bronze_rows,
+        "partition": str(day),
+        "platform_s": platform,
+        "baseline_s": baseline,
+        "ratio_platform_to_baseline": platform / baseline,
+        "steps_s": {k: statistics.median(v) for k, v in steps.items()},
+        "definitions_load_s": load,
+        "import_dagster_and_dagster_dbt_s": floor,
+        "import_dagster_s": bare,
+        "ratio_load_to_floor": load / floor,
+    }
+    print()
+    print(
+        f"one partition ({day}), {sum(bronze_rows.values()):,} landing rows read "
+        f"({', '.join(f'{k} {v:,}' for k, v in bronze_rows.items())})"
+    )
+    print(f"  platform (Dagster run: bronze, silver, gold/dbt)   {platform:7.1f} s")
+    for step, seconds in sorted(results["steps_s"].items()):
+        print(f"    {step:<45} {seconds:7.1f} s")
+    print(f"  baseline (hand-written DuckDB, same files)          {baseline:7.1f} s")
+    print(f"  ratio platform / baseline                           {platform / baseline:7.2f}")
+    print("definitions load (fresh interpreter)")
+    print(f"  import lakehouse.definitions                        {load:7.2f} s")
+    print(f"  import dagster, dagster_dbt (floor)                 {floor:7.2f} s")
+    print(f"  import dagster                                      {bare:7.2f} s")
+    print(f"  ratio load / floor                                  {load / floor:7.2f}")
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / f"pipeline-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(
+        json.dumps(results, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
