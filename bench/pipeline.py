@@ -81,6 +81,7 @@ def main() -> None:
     }
     os.environ.update(env)
     (work / "dagster_home").mkdir(parents=True)
+    (work / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import click
 
 
@@ -16,21 +13,16 @@ def dbt() -> None:
 @dbt.command()
 def parse() -> None:
     """Build the dbt manifest that the gold assets are defined from (run by scripts/setup)."""
-    from lakehouse.resources.dbt import dbt_executable
+    from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+    from lakehouse.resources.dbt import LakehouseProjectPreparer, dbt_project
     from lakehouse.settings import Settings
 
     settings = Settings.from_env()
     settings.export()
-    command = [
-        dbt_executable(),
-        "parse",
-        "--quiet",
-        "--project-dir",
-        settings.dbt_project_dir,
-        "--profiles-dir",
-        settings.dbt_project_dir,
-    ]
-    completed = subprocess.run(command, check=False)
-    if completed.returncode:
-        raise click.ClickException(f"dbt parse failed (exit {completed.returncode}): {' '.join(command)}")
-    click.echo(f"dbt manifest ready: {Path(settings.dbt_project_dir) / 'target' / 'manifest.json'}")
+    project = dbt_project(settings.dbt_project_dir)
+    try:
+        LakehouseProjectPreparer().prepare(project)
+    except DagsterDbtCliRuntimeError as error:
+        raise click.ClickException(f"dbt parse failed: {error}") from None
+    click.echo(f"dbt manifest ready: {project.manifest_path}")

@@ -15,12 +15,12 @@ from datetime import date, timedelta
 
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
-from lakehouse.ingest.landing import LandingFile, files_for_days
+from lakehouse.days import days_between
+from lakehouse.ingest.landing import files_for_days
 from lakehouse.ingest.records import (
     EARLY_TOLERANCE_DAYS,
     STAGED,
     FileReport,
-    partition_dates,
     stage_file,
     staging_connection,
 )
@@ -70,7 +70,7 @@ class BronzeResult:
 
 def arrival_days(contract: SourceContract, start: date, end: date) -> list[date]:
     """The arrival days whose files may hold rows with event dates in ``start..end``."""
-    return partition_dates(
+    return days_between(
         start - timedelta(days=EARLY_TOLERANCE_DAYS), end + timedelta(days=contract.partitions.lookback_days)
     )
 
@@ -86,16 +86,14 @@ def ingest_range(
     pii_key: str | None,
     run_id: str,
     commit_metadata: dict[str, str] | None = None,
-    files: list[LandingFile] | None = None,
 ) -> BronzeResult:
     if end < start:
         raise ValueError(f"empty partition range {start}..{end}")
-    if files is None:
-        files = files_for_days(landing_root, contract.extract, arrival_days(contract, start, end))
+    files = files_for_days(landing_root, contract.extract, arrival_days(contract, start, end))
     with tempfile.TemporaryDirectory(prefix="lakehouse-bronze-") as spill:
         con = staging_connection(contract, pii_key, temp_dir=spill)
         try:
-            reports = [stage_file(con, contract, f) for f in files]
+            reports = [stage_file(con, contract, f, start, end) for f in files]
             result = BronzeResult(start=start, end=end, files=reports, days=_count_days(con, start, end))
             result.rescued_rows = _scalar(
                 con,
@@ -137,7 +135,7 @@ def _scalar(con, sql: str) -> int:
 
 
 def _count_days(con, start: date, end: date) -> dict[date, DayCounts]:
-    days = {d: DayCounts() for d in partition_dates(start, end)}
+    days = {d: DayCounts() for d in days_between(start, end)}
     rows = con.execute(
         f"SELECT _partition_date, count(*), count(_error) FROM {STAGED} WHERE {_in_range(start, end)} GROUP BY 1"
     ).fetchall()

@@ -25,6 +25,7 @@ from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.ingest.landing import LandingFile
 from lakehouse.ingest.pii import MACRO as PII_TOKEN
+from lakehouse.ingest.pii import install_token_macro
 from lakehouse.sql import ident, literal, string_list
 
 STAGED = "staged"
@@ -103,35 +104,60 @@ def _read_csv_call(file: LandingFile, contract: SourceContract, header: list[str
     )
 
 
-def _tabular_source(contract: SourceContract, header: list[str], reader_call: str, cast_raw: bool) -> str:
+@dataclass(frozen=True)
+class SourceQuery:
+    """One file as rows of raw text, plus expressions over those rows.
+
+    The expressions (the raw record to hash, the record redacted for quarantine, the rescued
+    fields) are evaluated only for the rows a run keeps, after they are attributed to a day.
+    """
+
+    sql: str
+    record: str
+    redacted: str
+    rescued: str
+
+
+def _field(name: str) -> str:
+    """The identifier of a file field (any name the file brings) in the per-file query."""
+    return ident(f"field.{name}")
+
+
+def _tabular_source(
+    contract: SourceContract, header: list[str], reader_call: str, cast_raw: bool
+) -> SourceQuery:
     """CSV and Parquet: named fields, read as text; the raw record is the fields as JSON."""
     present = set(header)
     text = (lambda h: f"CAST({ident(h)} AS VARCHAR)") if cast_raw else ident
-    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {text(h)}" for h in header) + "))"
+    fields = ", ".join(f"{text(h)} AS {_field(h)}" for h in header)
+    raw_columns = ", ".join(
+        f"{_field(c.name) if c.name in present else 'NULL::VARCHAR'} AS {_raw(c.name)}"
+        for c in contract.columns
+    )
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {_field(h)}" for h in header) + "))"
     pii = set(contract.pii_columns)
     redacted_fields = ", ".join(
-        f"{ident(h)} := " + (_pii_value(contract, h, text(h)) if h in pii else text(h)) for h in header
-    )
-    redacted = f"to_json(struct_pack({redacted_fields}))" if pii else record
-    raw_columns = ", ".join(
-        f"{text(c.name) if c.name in present else 'NULL::VARCHAR'} AS {_raw(c.name)}"
-        for c in contract.columns
+        f"{ident(h)} := " + (_pii_value(contract, h, _field(h)) if h in pii else _field(h)) for h in header
     )
     extras = [h for h in header if h not in contract.column_map]
     if extras:
-        pairs = ", ".join(f"{literal(h)}, {text(h)}" for h in extras)
-        any_value = " OR ".join(f"{text(h)} IS NOT NULL" for h in extras)
+        pairs = ", ".join(f"{literal(h)}, {_field(h)}" for h in extras)
+        any_value = " OR ".join(f"{_field(h)} IS NOT NULL" for h in extras)
         rescued = f"CASE WHEN {any_value} THEN json_object({pairs})::VARCHAR END"
     else:
         rescued = "NULL::VARCHAR"
-    return (
-        f"SELECT NULL::BIGINT AS _line, {record} AS _record, {redacted} AS _redacted, "
-        f"{rescued} AS _rescued, TRUE AS _parsed, NULL::VARCHAR AS _parse_error, {raw_columns} "
-        f"FROM {reader_call}"
+    return SourceQuery(
+        sql=(
+            f"SELECT NULL::BIGINT AS _line, TRUE AS _parsed, NULL::VARCHAR AS _parse_error, "
+            f"{fields}, {raw_columns} FROM {reader_call}"
+        ),
+        record=record,
+        redacted=f"to_json(struct_pack({redacted_fields}))" if pii else record,
+        rescued=rescued,
     )
 
 
-def _jsonl_source(file: LandingFile, contract: SourceContract) -> str:
+def _jsonl_source(file: LandingFile, contract: SourceContract) -> SourceQuery:
     """JSON lines: one object per line; the raw record is the line itself."""
     names = [c.name for c in contract.columns]
 
@@ -151,7 +177,7 @@ def _jsonl_source(file: LandingFile, contract: SourceContract) -> str:
         f"CASE WHEN _parsed AND len({extra_keys}) > 0 THEN to_json(map_from_entries(list_transform("
         f"{extra_keys}, lambda k: struct_pack(k := k, v := json_extract(_text, '$.\"' || k || '\"')))))::VARCHAR END"
     )
-    return f"""
+    sql = f"""
         WITH file AS (SELECT string_split(content, chr(10)) AS lines FROM read_text({literal(file.path)})),
         numbered AS (SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS _line FROM file),
         candidates AS (SELECT _line, rtrim(line, chr(13)) AS _text FROM numbered WHERE trim(line) <> ''),
@@ -166,14 +192,21 @@ def _jsonl_source(file: LandingFile, contract: SourceContract) -> str:
                    END AS _parse_error
             FROM typed_json
         )
-        SELECT _line, _text AS _record, {redacted} AS _redacted, {rescued} AS _rescued,
-               _parsed, _parse_error, {raw_columns}
+        SELECT _line, _text, _parsed, _parse_error, {raw_columns}
         FROM parsed
     """
+    return SourceQuery(sql=sql, record="_text", redacted=redacted, rescued=rescued)
 
 
-def _typed_select(contract: SourceContract, file: LandingFile, source_sql: str) -> str:
-    """Cast raw text to contract types, explain every failure, attribute the row to a day."""
+def _typed_select(
+    contract: SourceContract, file: LandingFile, source: SourceQuery, start: date, end: date
+) -> str:
+    """Cast raw text to contract types, explain every failure, attribute the row to a day.
+
+    Only rows attributed to ``start..end`` are kept; the day is decided first, from the event
+    time alone, so hashing, tokenising and the rest are paid only for the rows the run keeps
+    (a file holds mostly rows of its own day, and a run reads its neighbours' files too).
+    """
     typed = []
     reasons = []
     for column in contract.columns:
@@ -196,38 +229,48 @@ def _typed_select(contract: SourceContract, file: LandingFile, source_sql: str) 
     lookback = contract.partitions.lookback_days
     earliest = file.arrival_date - timedelta(days=lookback)
     latest = file.arrival_date + timedelta(days=EARLY_TOLERANCE_DAYS)
-    event = ident(contract.partitions.event_time)
     timing = (
         f"CASE WHEN {EVENT_DATE} < {literal(earliest)} THEN 'late: event date ' || {EVENT_DATE} || "
         f"' arrived on {file.arrival_date}, more than lookback_days={lookback} later' "
         f"WHEN {EVENT_DATE} > {literal(latest)} THEN 'early: event date ' || {EVENT_DATE} || "
         f"' is after the file''s arrival day {file.arrival_date}' END"
     )
+    event_column = contract.column_map[contract.partitions.event_time]
+    event_raw = _raw(event_column.name)
     contract_columns = ", ".join(ident(c.name) for c in contract.columns)
     return f"""
-        WITH source AS ({source_sql}),
-        typed AS (
-            SELECT source.*, {", ".join(typed)},
-                   CASE WHEN _parsed THEN NULLIF(concat_ws('; ', {", ".join(reasons) or "NULL"}), '') END
-                       AS _type_errors
+        WITH source AS ({source.sql}),
+        dated AS (
+            SELECT source.*,
+                   CAST(TRY_CAST({event_raw} AS {event_column.column_type.duckdb}) AS DATE) AS {EVENT_DATE}
             FROM source
         ),
-        dated AS (SELECT typed.*, CAST({event} AS DATE) AS {EVENT_DATE} FROM typed),
-        judged AS (
+        attributed AS (
             SELECT dated.*,
+                   CASE WHEN {EVENT_DATE} BETWEEN {literal(earliest)} AND {literal(latest)}
+                        THEN {EVENT_DATE} ELSE {literal(file.arrival_date)} END AS _partition_date
+            FROM dated
+        ),
+        wanted AS (SELECT * FROM attributed WHERE _partition_date BETWEEN {literal(start)} AND {literal(end)}),
+        typed AS (
+            SELECT wanted.*, {", ".join(typed)},
+                   CASE WHEN _parsed THEN NULLIF(concat_ws('; ', {", ".join(reasons) or "NULL"}), '') END
+                       AS _type_errors
+            FROM wanted
+        ),
+        judged AS (
+            SELECT typed.*,
                    CASE WHEN NOT _parsed THEN _parse_error
                         ELSE NULLIF(concat_ws('; ', _type_errors, {timing}), '') END AS _error
-            FROM dated
+            FROM typed
         )
-        SELECT {contract_columns}, {EVENT_DATE},
-               CASE WHEN {EVENT_DATE} BETWEEN {literal(earliest)} AND {literal(latest)}
-                    THEN {EVENT_DATE} ELSE {literal(file.arrival_date)} END AS _partition_date,
+        SELECT {contract_columns}, {EVENT_DATE}, _partition_date,
                {literal(file.relative_path)} AS _source_file,
                {literal(file.modified_at)} AS _ingested_at,
-               sha256(_record) AS _row_hash,
-               _rescued AS _rescued_data,
+               sha256({source.record}) AS _row_hash,
+               {source.rescued} AS _rescued_data,
                _error,
-               CASE WHEN _error IS NOT NULL THEN _redacted END AS _raw,
+               CASE WHEN _error IS NOT NULL THEN {source.redacted} END AS _raw,
                _line
         FROM judged
     """
@@ -237,14 +280,16 @@ def _quoted_sample(raw: str) -> str:
     return f"'''' || left({raw}, 40) || ''''"
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile) -> FileReport:
-    """Append one file's rows (typed, or with their error) to the staging table."""
+def stage_file(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile, start: date, end: date
+) -> FileReport:
+    """Append the file's rows that belong to days ``start..end`` (typed, or with their error)."""
     report = FileReport(file=file.relative_path)
     fmt = contract.extract.format
     if file.size == 0:
         return report
     if fmt == "jsonl":
-        source_sql = _jsonl_source(file, contract)
+        source = _jsonl_source(file, contract)
     else:
         if fmt == "csv":
             header = read_csv_header(file, contract)
@@ -260,11 +305,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, file: L
             ]
             reader = f"read_parquet({literal(file.path)})"
         _check_layout(contract, file, header, report)
-        source_sql = _tabular_source(contract, header, reader, cast_raw=(fmt == "parquet"))
+        source = _tabular_source(contract, header, reader, cast_raw=(fmt == "parquet"))
 
     before = _count(con)
-    con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source_sql)}")
-    if fmt == "csv":
+    con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
+    if fmt == "csv" and start <= file.arrival_date <= end:
         _stage_csv_rejects(con, contract, file, len(header))
     report.rows = _count(con) - before
     if fmt == "jsonl":
@@ -343,8 +388,6 @@ def staging_connection(
     contract: SourceContract, pii_key: str | None, temp_dir: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for one run: the source's timezone, the PII macro, the staging table."""
-    from lakehouse.ingest.pii import install_token_macro
-
     con = duckdb.connect()
     con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
     if temp_dir:
@@ -353,7 +396,3 @@ def staging_connection(
         install_token_macro(con, pii_key)
     create_staging_table(con, contract)
     return con
-
-
-def partition_dates(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

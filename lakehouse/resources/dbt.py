@@ -9,27 +9,47 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
-import sys
+import sysconfig
 from functools import cache, cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 from packaging import version
 
 from lakehouse.settings import Settings
 
 
+class LakehouseProjectPreparer(DagsterDbtProjectPreparer):
+    """Parses with this environment's dbt: dagster-dbt's preparer looks for ``dbt`` on PATH,
+    which an unactivated virtual environment (``.venv/bin/dagster dev``) does not have."""
+
+    def prepare(self, project: DbtProject) -> None:
+        resource = LakehouseDbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
 @cache
 def dbt_project(project_dir: str) -> DbtProject:
     project = DbtProject(project_dir=Path(project_dir), profiles_dir=Path(project_dir))
-    project.prepare_if_dev()  # `dagster dev` re-parses on load; elsewhere the manifest is built ahead
+    # `dagster dev` re-parses on every load (model edits show up); elsewhere the manifest is built
+    # ahead, by scripts/setup (`lakehouse dbt parse`) or the image build.
+    LakehouseProjectPreparer().prepare_if_dev(project)
     return project
 
 
+def _installed_dbt() -> Path:
+    """Where this environment's installer put the ``dbt`` script (the venv's bin folder).
+
+    Not ``sys.executable``'s folder: a code server started by ``dagster dev`` may run the base
+    interpreter's binary with the virtual environment's prefix.
+    """
+    return Path(sysconfig.get_path("scripts")) / "dbt"
+
+
 def dbt_executable() -> str:
-    """The dbt beside this interpreter (the project's virtual environment) or else on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt installed in this environment, or else the one on PATH."""
+    installed = _installed_dbt()
+    return str(installed) if installed.exists() else (shutil.which("dbt") or "dbt")
 
 
 class LakehouseDbtCliResource(DbtCliResource):
@@ -49,7 +69,7 @@ class LakehouseDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).absolute() == Path(sys.executable).absolute().with_name("dbt"):
+        if Path(self.dbt_executable).absolute() == _installed_dbt().absolute():
             return version.parse(importlib.metadata.version("dbt-core"))
         return super()._cli_version
 

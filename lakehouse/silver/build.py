@@ -22,13 +22,14 @@ import pyarrow as pa
 
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, silver_schema
-from lakehouse.ingest.records import partition_dates
+from lakehouse.days import days_between
+from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
 from lakehouse.silver.scd2 import EXISTING_VIEW, versions_sql
 from lakehouse.sql import ident, literal
 from lakehouse.tables.delta import partition_dataset, range_filter, replace_partitions
 from lakehouse.tables.location import TableLocation
-from lakehouse.tables.merge import MergeWindow, merge_rows
+from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
 
 BATCH_ROWS = 256 * 1024
 
@@ -116,20 +117,33 @@ def _record_metrics(result: SilverResult, metrics: dict[str, int]) -> None:
 
 
 def _merge(con, contract, result, silver, metadata) -> None:
+    schema = silver_schema(contract)
     con.execute(
-        f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
+        f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} "
+        f"FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
     )
     result.merged_rows = _scalar(con, "SELECT count(*) FROM merged")
-    metrics = merge_rows(
+    window = MergeWindow(EVENT_DATE, result.window_start, result.window_end)
+    existing = partition_dataset(silver)
+    con.register("silver_table", existing if existing is not None else schema.empty_table())
+    con.execute(
+        "CREATE TEMP VIEW silver_window AS SELECT * FROM silver_table "
+        f"WHERE {range_filter(EVENT_DATE, window.start, window.end)}"
+    )
+    changes = keyed_changes_sql(
+        schema.names, key="_sk", moved_by=EVENT_DATE, new="merged", existing="silver_window"
+    )
+    _merge_changes(
+        con,
+        result,
         silver,
-        con.sql("SELECT * FROM merged").to_arrow_reader(BATCH_ROWS),
-        schema=silver_schema(contract),
-        key="_sk",
+        schema,
+        changes,
+        match=["_sk", EVENT_DATE],
         partition_by=[EVENT_DATE],
-        window=MergeWindow(EVENT_DATE, result.window_start, result.window_end),
+        window=window,
         metadata=metadata,
     )
-    _record_metrics(result, metrics)
 
 
 def _scd2(con, contract, result, silver, metadata) -> None:
@@ -140,15 +154,42 @@ def _scd2(con, contract, result, silver, metadata) -> None:
     con.execute(f"CREATE TEMP TABLE versions AS {versions_sql(contract, 'SELECT * FROM batch')}")
     con.execute("SET TimeZone = 'UTC'")
     result.merged_rows = _scalar(con, "SELECT count(*) FROM versions WHERE _op = 'upsert'")
-    metrics = merge_rows(
+    changes = version_changes_sql(
+        schema.names, key="_version_sk", versions="versions", existing=EXISTING_VIEW
+    )
+    _merge_changes(
+        con,
+        result,
         silver,
-        con.sql("SELECT * FROM versions")
-        .to_arrow_reader(BATCH_ROWS)
-        .cast(pa.schema([*schema, pa.field("_op", pa.string(), nullable=False)])),
-        schema=schema,
-        key="_version_sk",
+        schema,
+        changes,
+        match=["_version_sk"],
         partition_by=None,
         window=None,
+        metadata=metadata,
+    )
+
+
+def _merge_changes(
+    con, result, silver, schema, changes_sql, *, match, partition_by, window, metadata
+) -> None:
+    """MERGE the diff; when there is none, commit nothing (a rerun leaves the table as it was)."""
+    con.execute(f"CREATE TEMP TABLE changes AS {changes_sql}")
+    if _scalar(con, "SELECT count(*) FROM changes") == 0:
+        ensure_table(silver, schema, partition_by)
+        return
+    source = (
+        con.sql("SELECT * FROM changes")
+        .to_arrow_table()
+        .cast(pa.schema([*schema, pa.field(OP_COLUMN, pa.string(), nullable=False)]))
+    )
+    metrics = merge_rows(
+        silver,
+        source,
+        schema=schema,
+        match=match,
+        partition_by=partition_by,
+        window=window,
         metadata=metadata,
     )
     _record_metrics(result, metrics)
@@ -183,7 +224,7 @@ def _summarise_flags(con, contract, result) -> None:
 def _rows_by_day(con, contract, silver: TableLocation, start: date, end: date) -> dict[date, int]:
     """Silver rows per day of the run (scd2: versions first observed that day)."""
     dataset = partition_dataset(silver)
-    counts = {d: 0 for d in partition_dates(start, end)}
+    counts = {d: 0 for d in days_between(start, end)}
     if dataset is None:
         return counts
     con.register("silver_after", dataset)

@@ -1,9 +1,8 @@
 """Keyed MERGE into a Delta table, touching only what changed and only where it may live.
 
-The merge condition carries literal bounds on the partition column when the caller knows the
-window, which lets delta-rs skip every file outside it: the cost follows the window, not the
-table. Rows are updated only when a column actually differs, so a rerun with the same input
-commits nothing and leaves the table byte for byte as it was.
+The merge condition carries the partition column and literal bounds on it when the caller
+knows the window, which lets delta-rs skip every file outside it: the cost follows the window,
+not the table. Rows are updated only when a column actually differs.
 """
 
 from __future__ import annotations
@@ -57,40 +56,40 @@ def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[
 
 def merge_rows(
     location: TableLocation,
-    source: pa.Table | pa.RecordBatchReader,
+    source: pa.Table,
     *,
     schema: pa.Schema,
-    key: str,
+    match: list[str],
     partition_by: list[str] | None,
     window: MergeWindow | None,
     metadata: Mapping[str, Any],
 ) -> dict[str, int]:
-    """Upsert (and, where ``_op = 'delete'``, delete) source rows by ``key``; return delta-rs metrics.
+    """Apply ``source`` rows by their ``_op``: 'upsert' (update when a column differs, else insert)
+    or 'delete'; return delta-rs's metrics.
 
-    The source has the table's columns plus an ``_op`` column when deletes are wanted.
+    Rows match on all ``match`` columns. When those include the partition column, delta-rs reads
+    the partitions present in the (materialised) source and skips every other file; ``window``
+    adds literal bounds for the same purpose.
     """
     table = ensure_table(location, schema, partition_by)
     columns = [f.name for f in schema]
-    with_ops = OP_COLUMN in source.schema.names
-    condition = f"{_q('t', key)} = {_q('s', key)}"
+    condition = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in match)
     if window is not None:
         condition += f" AND {window.predicate('t')}"
-    changed = " OR ".join(f"({_q('t', c)} IS DISTINCT FROM {_q('s', c)})" for c in columns if c != key)
+    changed = " OR ".join(f"({_q('t', c)} IS DISTINCT FROM {_q('s', c)})" for c in columns if c not in match)
     values = {f'"{c}"': _q("s", c) for c in columns}
     upsert = f"{_q('s', OP_COLUMN)} = 'upsert'"
-
-    merger = table.merge(
-        source,
-        predicate=condition,
-        source_alias="s",
-        target_alias="t",
-        commit_properties=commit_properties(metadata),
+    return (
+        table.merge(
+            source,
+            predicate=condition,
+            source_alias="s",
+            target_alias="t",
+            streamed_exec=False,  # lets delta-rs prune target files by the source's partition values
+            commit_properties=commit_properties(metadata),
+        )
+        .when_matched_delete(predicate=f"{_q('s', OP_COLUMN)} = 'delete'")
+        .when_matched_update(updates=values, predicate=f"{upsert} AND ({changed})")
+        .when_not_matched_insert(updates=values, predicate=upsert)
+        .execute()
     )
-    if with_ops:
-        merger = merger.when_matched_delete(predicate=f"{_q('s', OP_COLUMN)} = 'delete'")
-        merger = merger.when_matched_update(updates=values, predicate=f"{upsert} AND ({changed})")
-        merger = merger.when_not_matched_insert(updates=values, predicate=upsert)
-    else:
-        merger = merger.when_matched_update(updates=values, predicate=changed)
-        merger = merger.when_not_matched_insert(updates=values)
-    return merger.execute()

@@ -289,3 +289,15 @@ def test_json_lines_and_parquet_sources(tmp_path: Path) -> None:
     assert [r["_reason"] for r in rows(parquet.quarantine)] == [
         "happened_at: missing value (column is not nullable)"
     ]
+
+
+def test_a_landing_zone_that_is_down_fails_loudly_and_keeps_what_landed(lake: Lake) -> None:
+    from lakehouse.ingest.landing import LandingUnavailableError
+
+    lake.ingest(D1, D3)
+    version, digests = lake.bronze.open().version(), data_file_digests(lake.bronze)
+    lake.landing.rename(lake.root / "landing-unmounted")
+    with pytest.raises(LandingUnavailableError, match=str(lake.landing)):
+        lake.ingest(D1, D3)
+    assert lake.bronze.open().version() == version
+    assert data_file_digests(lake.bronze) == digests

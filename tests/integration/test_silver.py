@@ -125,7 +125,7 @@ def test_lookback_picks_up_a_late_row(orders: SilverLake) -> None:
     assert result.window_start == D1
 
 
-def test_merge_reads_and_rewrites_only_the_window(orders: SilverLake) -> None:
+def test_a_late_row_rewrites_only_its_own_day(orders: SilverLake) -> None:
     for day in (D1, D2, D3, D4, D5):
         orders.file(
             f"events/{day}/z.csv",
@@ -134,9 +134,37 @@ def test_merge_reads_and_rewrites_only_the_window(orders: SilverLake) -> None:
         )
     orders.ingest(D1, D5)
     orders.build(D1, D5)
-    result = orders.build(D5, D5)  # window D3..D5
-    assert result.files_skipped >= 2  # D1 and D2 were never opened
-    assert result.files_scanned <= 3
+    files_before = set(orders.silver.open().file_uris())
+    orders.file(
+        "events/2026-03-05/late.csv",
+        f"{HEADER}\nlate,acc,,click,1.00,1,true,2026-03-04T23:00:00Z\n",
+        arrived=D5,
+    )
+    orders.ingest(D4, D5)
+    result = orders.build(D5, D5)  # window D3..D5; only D4 gained a row
+    files_after = set(orders.silver.open().file_uris())
+    changed = files_before ^ files_after
+    assert changed and all("_event_date=2026-03-04" in uri for uri in changed), changed
+    assert (result.inserted, result.updated) == (1, 0)
+    assert result.files_scanned <= 1 and result.files_skipped >= 4
+
+
+def test_a_key_whose_event_date_changes_moves_within_the_window(orders: SilverLake) -> None:
+    orders.ingest(D1, D2)
+    orders.build(D1, D2)
+    orders.file(
+        "events/2026-03-02/b.csv",
+        f"""
+        {HEADER}
+        e1,acc,,click,1.00,1,true,2026-03-02T09:00:00Z
+        """,
+        arrived=D2,
+    )
+    orders.ingest(D1, D2)
+    result = orders.build(D2, D2)
+    placed = [(r["event_id"], r["_event_date"]) for r in rows(orders.silver) if r["event_id"] == "e1"]
+    assert placed == [("e1", D2)]  # not a second copy in D1
+    assert result.deleted == 1 and result.inserted == 1
 
 
 def snapshot(lake: SilverLake, day: date, people: dict[str, tuple[str, str, str]]) -> None:
