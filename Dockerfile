@@ -17,7 +17,10 @@ COPY dbt_models ./dbt_models
 COPY sources ./sources
 COPY workspace.yaml ./
 # The same set-up as the README's first command: venv, hashed pins, package, dbt manifest.
-RUN scripts/setup
+RUN scripts/setup \
+ && useradd --system --uid 10001 --home-dir /opt/lakehouse lakehouse \
+ && mkdir -p /data && chown -R lakehouse /data /opt/lakehouse/dbt_models
+USER lakehouse
 
 EXPOSE 4000
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "lakehouse.definitions"]

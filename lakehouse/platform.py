@@ -72,7 +72,8 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
             bronze_asset(loaded, partitions_def),
             silver_asset(loaded, partitions_def),
         ]
-    assets.append(gold_assets(settings.dbt_project_dir, partitions_def))
+    lookback = max((loaded.contract.partitions.lookback_days for loaded in contracts), default=0)
+    assets.append(gold_assets(settings.dbt_project_dir, partitions_def, lookback))
 
     metadata = {}
     if contracts.errors:

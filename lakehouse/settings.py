@@ -3,8 +3,8 @@
 One place resolves every path so that Dagster resources, the dbt subprocess and the command line
 agree. The embedded default (no variable set) keeps everything under the checkout: landing files
 and Delta tables under ``./data``, the DuckDB warehouse at ``./data/warehouse.duckdb`` and the
-Dagster instance under ``./.dagster_home``. Production points the same variables at S3 paths,
-a warehouse file on a volume and a ``DAGSTER_HOME`` whose ``dagster.yaml`` uses PostgreSQL.
+Dagster instance under ``./.dagster_home``. Another deployment points the same variables
+elsewhere (a volume, another ``DAGSTER_HOME``); object stores come with a later change.
 
 Secrets are not settings: they are read through ``dagster.EnvVar`` by the resources that use them.
 """

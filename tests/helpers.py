@@ -55,6 +55,22 @@ def write_landing(root: Path | str, relative: str, text: str, arrived: date | No
     return path
 
 
+def string_values(*locations: TableLocation) -> set[str]:
+    """Every string value in the tables (decoded, not grepped from compressed files)."""
+    import pyarrow as pa
+
+    values: set[str] = set()
+    for location in locations:
+        table = location.open()
+        if table is None:
+            continue
+        data = partition_dataset(location).to_table()
+        for column in data.columns:
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                values.update(v for v in column.to_pylist() if v is not None)
+    return values
+
+
 def rows(location: TableLocation, sql: str = "SELECT * FROM t", **params) -> list[dict]:
     """Query a Delta table through DuckDB; ``t`` is the table."""
     dataset = partition_dataset(location)
@@ -77,3 +93,48 @@ def data_file_digests(location: TableLocation) -> list[str]:
         hashlib.sha256(Path(uri.removeprefix("file://")).read_bytes()).hexdigest()
         for uri in table.file_uris()
     )
+
+
+class Lake:
+    """One source's landing zone, bronze and quarantine tables under a test directory."""
+
+    def __init__(self, root: Path, contract_text: str = EVENTS_CONTRACT, **replacements: str):
+        from lakehouse.ingest.bronze import ingest_range
+
+        self._ingest = ingest_range
+        self.root = root
+        self.landing = root / "landing"
+        self.landing.mkdir(parents=True, exist_ok=True)
+        self.contract = contract_from(contract_text, **replacements)
+        self.bronze = TableLocation(str(root / "lake" / "bronze" / self.contract.name))
+        self.quarantine = TableLocation(str(root / "lake" / "quarantine" / self.contract.name))
+        self.silver = TableLocation(str(root / "lake" / "silver" / self.contract.entity_name))
+
+    def file(self, relative: str, text: str, arrived: date) -> Path:
+        return write_landing(self.landing, relative, text, arrived)
+
+    def ingest(self, start: date, end: date, run_id: str = "run-1", **options):
+        from tests.conftest import PII_KEY
+
+        return self._ingest(
+            self.contract,
+            start=start,
+            end=end,
+            landing_root=str(self.landing),
+            bronze=self.bronze,
+            quarantine=self.quarantine,
+            pii_key=PII_KEY,
+            run_id=run_id,
+            **options,
+        )
+
+    def build(self, start: date, end: date, run_id: str = "run-s"):
+        from lakehouse.silver.build import build_range
+
+        return build_range(
+            self.contract, start=start, end=end, bronze=self.bronze, silver=self.silver, run_id=run_id
+        )
+
+    def daily(self, day: date):
+        """What the daily schedule does for ``day``: bronze, then silver, in one run."""
+        return self.ingest(day, day), self.build(day, day)

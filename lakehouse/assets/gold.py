@@ -22,7 +22,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from lakehouse.assets.metadata import record_restated_days
 from lakehouse.assets.partitions import partition_window
+from lakehouse.days import days_between
 from lakehouse.resources.dbt import dbt_project
 from lakehouse.resources.warehouse import DuckDBWarehouse
 
@@ -40,8 +42,13 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return spec
 
 
-def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def gold_assets(
+    dbt_project_dir: str, partitions_def: dg.TimeWindowPartitionsDefinition, lookback_days: int
+) -> dg.AssetsDefinition:
+    """``lookback_days``: the days before a run's own that silver may have changed (the largest
+    of the sources'), rebuilt with them so late rows reach the marts in the daily run."""
     project = dbt_project(dbt_project_dir)
+    calendar_start = partitions_def.start.date()
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -55,11 +62,12 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
     )
     def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
         start, end = partition_window(context)
-        # Microbatch models rebuild one batch per day of [start, end + 1 day).
+        first = max(start - timedelta(days=lookback_days), calendar_start)
+        # Microbatch models rebuild one batch per day of [first, end + 1 day).
         args = [
             "build",
             "--event-time-start",
-            start.isoformat(),
+            first.isoformat(),
             "--event-time-end",
             (end + timedelta(days=1)).isoformat(),
         ]
@@ -69,6 +77,9 @@ def gold_assets(dbt_project_dir: str, partitions_def: dg.PartitionsDefinition) -
         events = list(invocation.stream())
         keep_partial_parse(invocation.target_path, project)
         yield from with_row_counts(events, context, warehouse)
+        rebuilt = {day: {} for day in days_between(first, start - timedelta(days=1))}
+        for key in context.selected_asset_keys:
+            record_restated_days(context, key, rebuilt)
 
     return _gold
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -27,15 +28,27 @@ def column_schema(contract: SourceContract) -> dg.TableSchema:
                 name=c.name,
                 type=c.type,
                 description=c.description,
-                constraints=dg.TableColumnConstraints(
-                    nullable=c.nullable,
-                    unique=c.name in contract.primary_key and len(contract.primary_key) == 1,
-                ),
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
                 tags={"pii": "tokenized"} if c.pii else {},
             )
             for c in contract.columns
         ]
     )
+
+
+def record_restated_days(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, days: Mapping[date, Mapping[str, int]]
+) -> None:
+    """Record the lookback days a run rewrote besides its own as materialisations of those
+    partitions, so the UI's partition status says what the tables hold."""
+    for day, counts in sorted(days.items()):
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=key,
+                partition=day.isoformat(),
+                metadata={**counts, "restated_by_run_for": context.partition_key_range.start},
+            )
+        )
 
 
 def bronze_metadata(result: BronzeResult) -> dict[str, object]:
@@ -46,6 +59,7 @@ def bronze_metadata(result: BronzeResult) -> dict[str, object]:
     metadata: dict[str, object] = {
         "dagster/row_count": result.rows_written,
         "partitions": f"{result.start}..{result.end}",
+        "days_rewritten": f"{result.restated_start}..{result.end}",
         "rows_read": result.rows_read,
         "rows_written": result.rows_written,
         "rows_quarantined": result.rows_quarantined,
@@ -70,7 +84,7 @@ def silver_metadata(result: SilverResult) -> dict[str, object]:
     metadata: dict[str, object] = {
         "dagster/row_count": sum(result.rows_by_day.values()),
         "mode": result.mode,
-        "window": f"{result.window_start}..{result.window_end}",
+        "days_rewritten": f"{result.window_start}..{result.window_end}",
         "bronze_rows_read": result.batch_rows,
         "rows_merged": result.merged_rows,
         "rows_inserted": result.inserted,

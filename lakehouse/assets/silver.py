@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lakehouse.assets.metadata import silver_metadata
+from lakehouse.assets.metadata import record_restated_days, silver_metadata
 from lakehouse.assets.naming import bronze_key, owners, silver_key
 from lakehouse.assets.partitions import partition_window
 from lakehouse.contracts.loader import LoadedContract
@@ -16,9 +16,10 @@ _MODE_DESCRIPTION = {
 
 def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     contract = loaded.contract
+    key = silver_key(contract)
 
     @dg.asset(
-        key=silver_key(contract),
+        key=key,
         deps=[bronze_key(contract)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -54,6 +55,9 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
             f"{contract.entity_name} {start}..{end} (window from {result.window_start}): "
             f"{result.batch_rows} bronze rows, {result.inserted} inserted, {result.updated} updated, "
             f"{result.deleted} deleted, {result.flagged_rows} flagged"
+        )
+        record_restated_days(
+            context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
         )
         return dg.MaterializeResult(metadata=silver_metadata(result))
 

@@ -45,9 +45,10 @@ def prepare_local_environment(settings: Settings) -> Path:
         additions["LAKEHOUSE_PII_KEY"] = os.environ["LAKEHOUSE_PII_KEY"]
     missing = {k: v for k, v in additions.items() if k not in dotenv}
     if missing:
-        with open(dotenv_path, "a") as handle:
+        # Created owner-only from the first byte: it holds a secret.
+        descriptor = os.open(dotenv_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a") as handle:
             handle.writelines(f"{k}={v}\n" for k, v in missing.items())
-        dotenv_path.chmod(0o600)
 
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
 """The great-expectations expectations a contract's ``quality:`` list may name, and their arguments.
 
-Contracts name expectations exactly as great-expectations does (``column_values_to_be_between``)
-so that the rule runs unchanged in great-expectations for the asset checks. The registry here
-only knows argument names and types, so that a typo fails when the contract loads (with the file
-and rule named) instead of when a check first runs, and without importing great_expectations.
+Contracts name expectations exactly as great-expectations does (``column_values_to_be_between``),
+with the same arguments, so a rule means what its great-expectations documentation says. The
+registry here only knows argument names and types, so that a typo fails when the contract loads
+(with the file and rule named), without importing great_expectations.
 
 Row-level expectations also become per-row predicates in silver (``dq_flags``): the row is kept
 and flagged, never dropped. Null values pass every row-level rule except the null checks, as in

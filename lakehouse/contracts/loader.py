@@ -60,7 +60,7 @@ class ContractError(Exception):
 class LoadedContract:
     contract: SourceContract
     path: Path
-    # Content hash: the contract's version (asset code_version, sensor cursor, check ledger).
+    # Content hash: the contract's version (the assets' code_version, Delta commit metadata).
     version: str
 
 

@@ -298,6 +298,13 @@ class SourceContract(_Strict):
 
 
 _NUMERIC = ("int32", "int64", "float32", "float64")
+_STRING_ONLY = frozenset(
+    {
+        "column_values_to_match_regex",
+        "column_values_to_not_match_regex",
+        "column_value_lengths_to_be_between",
+    }
+)
 
 
 def _check_rule_values(path: str, rule: QualityRule, column: Column) -> None:
@@ -305,6 +312,14 @@ def _check_rule_values(path: str, rule: QualityRule, column: Column) -> None:
     values = [(name, rule.arguments[name]) for name in ("min_value", "max_value") if name in rule.arguments]
     values += [(f"value_set[{i}]", v) for i, v in enumerate(rule.arguments.get("value_set", []))]
     kind = column.type
+    if rule.expect in _STRING_ONLY and kind != "string":
+        raise ValueError(f"{path}: {rule.expect} applies to string columns; {column.name!r} is {kind}")
+    for key in ("regex",):
+        if key in rule.arguments:
+            try:
+                re.compile(rule.arguments[key])
+            except re.error as error:
+                raise ValueError(f"{path}: regex {rule.arguments[key]!r} is invalid: {error}") from None
     for name, value in values:
         if rule.expect == "column_value_lengths_to_be_between":
             continue  # lengths are integers whatever the column type

@@ -2,8 +2,9 @@
 
 Tokens are deterministic (the same e-mail gives the same token in every source, so joins still
 work) and cannot be reversed or recomputed without the key, which comes from the environment
-(``LAKEHOUSE_PII_KEY``) and never appears in code, logs or tables. Clear values exist only in the
-memory of the ingesting process: the first byte written anywhere is already a token.
+(``LAKEHOUSE_PII_KEY``) and never appears in code, logs, tables or SQL text: its HMAC pads are
+handed to DuckDB as bound parameters of session variables. Clear values exist only in the memory
+of the ingesting process: the first byte written anywhere is already a token.
 """
 
 from __future__ import annotations
@@ -28,10 +29,6 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def _blob_literal(data: bytes) -> str:
-    return "unhex('" + data.hex() + "')"
-
-
 def install_token_macro(con: duckdb.DuckDBPyConnection, key: str | None) -> None:
     """Define ``pii_token(varchar) -> varchar`` (hex HMAC-SHA256) on this connection only."""
     if not key:
@@ -40,10 +37,11 @@ def install_token_macro(con: duckdb.DuckDBPyConnection, key: str | None) -> None
             "secret (the same one everywhere, or tokens will not match across runs)"
         )
     inner, outer = _pads(key.encode())
+    con.execute("SET VARIABLE pii_inner_pad = ?", [inner])
+    con.execute("SET VARIABLE pii_outer_pad = ?", [outer])
     con.execute(
-        f"CREATE OR REPLACE TEMP MACRO {MACRO}(v) AS "
-        f"CASE WHEN v IS NULL THEN NULL ELSE "
-        f"sha256({_blob_literal(outer)} || unhex(sha256({_blob_literal(inner)} || encode(v)))) END"
+        f"CREATE OR REPLACE TEMP MACRO {MACRO}(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
+        "sha256(getvariable('pii_outer_pad') || unhex(sha256(getvariable('pii_inner_pad') || encode(v)))) END"
     )
 
 

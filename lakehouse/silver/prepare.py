@@ -10,7 +10,7 @@ from __future__ import annotations
 from lakehouse.contracts.expectations import EXPECTATIONS
 from lakehouse.contracts.model import Column, QualityRule, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
-from lakehouse.sql import ident, literal
+from lakehouse.sql import ident, literal, normalized
 
 BRONZE_VIEW = "bronze_window"
 
@@ -57,12 +57,9 @@ def dq_flags_expression(contract: SourceContract) -> str:
 
 
 def _normalized(column: Column) -> str:
-    expr = ident(column.name)
     if column.pii:  # already normalised, then tokenised, in bronze
-        return expr
-    for step in column.normalize:
-        expr = f"{step}({expr})"
-    return expr
+        return ident(column.name)
+    return normalized(ident(column.name), column.normalize)
 
 
 def prepared_rows_sql(contract: SourceContract, where: str) -> str:
@@ -71,7 +68,7 @@ def prepared_rows_sql(contract: SourceContract, where: str) -> str:
     return f"""
         WITH normalized AS (
             SELECT {surrogate_key(contract.primary_key)} AS _sk, {columns},
-                   {EVENT_DATE}, _source_file, _ingested_at, _row_hash
+                   {EVENT_DATE}, _arrival_date, _source_file, _row_number, _ingested_at, _row_hash
             FROM {BRONZE_VIEW} WHERE {where}
         ),
         flagged AS (SELECT *, {dq_flags_expression(contract)} AS dq_flags FROM normalized)
@@ -80,11 +77,14 @@ def prepared_rows_sql(contract: SourceContract, where: str) -> str:
 
 
 def latest_per_key_sql(contract: SourceContract, rows_sql: str) -> str:
-    """Dedup within the batch: the latest row by event time, then by ingestion time, wins."""
+    """Dedup within the batch: the latest row by event time wins; between rows with the same
+    event time, the one delivered last (arrival day, then delivery time), then the later file, then
+    the later row of the file."""
     event = ident(contract.partitions.event_time)
     return f"""
         SELECT * FROM ({rows_sql})
         QUALIFY row_number() OVER (
-            PARTITION BY _sk ORDER BY {event} DESC, _ingested_at DESC, _source_file DESC, _row_hash DESC
+            PARTITION BY _sk ORDER BY {event} DESC, _arrival_date DESC, _ingested_at DESC,
+                                      _source_file DESC, _row_number DESC
         ) = 1
     """

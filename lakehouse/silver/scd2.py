@@ -15,7 +15,7 @@ from lakehouse.contracts.schema import silver_schema
 from lakehouse.sql import ident
 
 EXISTING_VIEW = "silver_existing"
-TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_hash"
+TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_number"
 
 
 def _attr_hash(contract: SourceContract) -> str:
@@ -36,10 +36,10 @@ def versions_sql(contract: SourceContract, observations_sql: str) -> str:
     valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
     output = ", ".join(ident(f.name) for f in silver_schema(contract))
     return f"""
-        WITH batch AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
-        existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM batch)),
+        WITH observations AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
+        existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM observations)),
         timeline AS (
-            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM batch
+            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM observations
             UNION ALL
             SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM existing
         ),

@@ -6,7 +6,13 @@ column names, so everything is quoted anyway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+
+import duckdb
+
+# Rows per Arrow batch when DuckDB results stream into Delta writes.
+ARROW_BATCH_ROWS = 256 * 1024
 
 
 def ident(name: str) -> str:
@@ -29,5 +35,21 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def string_list(values: list[str]) -> str:
+def string_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def day_range(column: str, start: date, end: date) -> str:
+    """``column`` within ``start..end`` (inclusive), with literals DuckDB and delta-rs push down."""
+    return f"{column} BETWEEN {literal(start)} AND {literal(end)}"
+
+
+def normalized(expr: str, steps: Sequence[str]) -> str:
+    """A contract column's ``normalize`` steps (trim, lower, upper) applied in order."""
+    for step in steps:
+        expr = f"{step}({expr})"
+    return expr
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> object:
+    return con.execute(sql, params).fetchall()[0][0]

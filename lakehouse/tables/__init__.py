@@ -1,1 +1,1 @@
-"""Delta Lake reads and writes: partition replacement, keyed merge, SCD type 2."""
+"""Delta Lake reads and writes: where tables live, partition replacement, keyed MERGE."""

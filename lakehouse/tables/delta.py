@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from lakehouse.sql import literal
+from lakehouse.sql import day_range
 from lakehouse.tables.location import TableLocation
 
 
@@ -25,10 +25,6 @@ class SchemaMismatchError(RuntimeError):
 
 def commit_properties(metadata: Mapping[str, Any]) -> CommitProperties:
     return CommitProperties(custom_metadata={k: str(v) for k, v in metadata.items()})
-
-
-def _range_predicate(column: str, start: date, end: date) -> str:
-    return f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'"
 
 
 def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) -> bool:
@@ -66,6 +62,16 @@ def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) 
     return bool(added)
 
 
+def schema_mode_for(location: TableLocation, schema: pa.Schema) -> str | None:
+    """How a write of ``schema`` must go: ``"merge"`` to add nullable columns, else None.
+
+    Raises ``SchemaMismatchError`` for any other difference; call it for every table a run
+    writes before writing any of them, so a refusal leaves all of them untouched.
+    """
+    table = location.open()
+    return "merge" if table is not None and check_schema(location, table, schema) else None
+
+
 def replace_partitions(
     location: TableLocation,
     data: pa.Table | pa.RecordBatchReader,
@@ -75,6 +81,7 @@ def replace_partitions(
     start: date,
     end: date,
     metadata: Mapping[str, Any],
+    schema_mode: str | None = None,
 ) -> None:
     """Atomically replace the partitions ``start..end`` (inclusive) with ``data``.
 
@@ -82,17 +89,13 @@ def replace_partitions(
     range are untouched. Rerunning with the same data writes byte-identical files.
     """
     table = location.open()
-    schema_mode = None
-    if table is not None and check_schema(location, table, schema):
-        schema_mode = "merge"
     write_deltalake(
         table if table is not None else location.uri,
         data.cast(schema),
         mode="overwrite",
         partition_by=[partition_column],
-        predicate=_range_predicate(partition_column, start, end),
+        predicate=day_range(partition_column, start, end),
         schema_mode=schema_mode,
-        storage_options=dict(location.storage_options or {}) or None,
         commit_properties=commit_properties(metadata),
     )
 
@@ -103,8 +106,3 @@ def partition_dataset(location: TableLocation) -> pads.Dataset | None:
     if table is None:
         return None
     return table.to_pyarrow_dataset(filesystem=location.filesystem())
-
-
-def range_filter(column: str, start: date, end: date) -> str:
-    """A SQL filter on a date partition column that DuckDB pushes into the dataset scan."""
-    return f"{column} BETWEEN {literal(start)} AND {literal(end)}"

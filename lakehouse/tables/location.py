@@ -1,4 +1,4 @@
-"""Where a Delta table lives: a URI and the options to reach it.
+"""Where a Delta table lives.
 
 Kept free of heavy imports (deltalake, pyarrow load on first use) because resources hold
 locations and resources are built when Dagster loads definitions.
@@ -6,7 +6,6 @@ locations and resources are built when Dagster loads definitions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +20,6 @@ class TableLocation:
     """Where one Delta table lives, and how to reach it."""
 
     uri: str
-    storage_options: Mapping[str, str] | None = None
 
     @property
     def is_local(self) -> bool:
@@ -32,10 +30,10 @@ class TableLocation:
         from deltalake import DeltaTable
         from deltalake.exceptions import TableNotFoundError
 
-        if self.is_local and not (Path(self.uri) / "_delta_log").is_dir():
+        if self.is_local and not (Path(self.uri.removeprefix("file://")) / "_delta_log").is_dir():
             return None
         try:
-            return DeltaTable(self.uri, storage_options=dict(self.storage_options or {}) or None)
+            return DeltaTable(self.uri)
         except TableNotFoundError:
             return None
 
@@ -48,17 +46,6 @@ class TableLocation:
         """
         import pyarrow.fs as pafs
 
-        if self.is_local:
-            return pafs.SubTreeFileSystem(self.uri.removeprefix("file://"), pafs.LocalFileSystem())
-        fs, path = pafs.FileSystem.from_uri(self.uri)
-        options = dict(self.storage_options or {})
-        if isinstance(fs, pafs.S3FileSystem):
-            fs = pafs.S3FileSystem(
-                access_key=options.get("AWS_ACCESS_KEY_ID"),
-                secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
-                session_token=options.get("AWS_SESSION_TOKEN"),
-                region=options.get("AWS_REGION", "us-east-1"),
-                endpoint_override=options.get("AWS_ENDPOINT_URL"),
-                allow_bucket_creation=False,
-            )
-        return pafs.SubTreeFileSystem(path, fs)
+        if not self.is_local:
+            raise NotImplementedError(f"{self.uri}: only local tables are supported so far")
+        return pafs.SubTreeFileSystem(self.uri.removeprefix("file://"), pafs.LocalFileSystem())

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
+from lakehouse.sql import day_range, ident
 from lakehouse.tables.delta import check_schema, commit_properties
 from lakehouse.tables.location import TableLocation
 
@@ -27,13 +28,9 @@ class MergeWindow:
     start: date
     end: date
 
-    def predicate(self, alias: str) -> str:
-        col = f'{alias}."{self.column}"'
-        return f"{col} >= '{self.start.isoformat()}' AND {col} <= '{self.end.isoformat()}'"
-
 
 def _q(alias: str, column: str) -> str:
-    return f'{alias}."{column}"'
+    return f"{alias}.{ident(column)}"
 
 
 def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[str] | None) -> DeltaTable:
@@ -45,7 +42,6 @@ def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[
             schema,
             partition_by=partition_by,
             mode="ignore",
-            storage_options=dict(location.storage_options or {}) or None,
         )
     if check_schema(location, table, schema):
         raise NotImplementedError(
@@ -75,9 +71,9 @@ def merge_rows(
     columns = [f.name for f in schema]
     condition = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in match)
     if window is not None:
-        condition += f" AND {window.predicate('t')}"
+        condition += f" AND {day_range(_q('t', window.column), window.start, window.end)}"
     changed = " OR ".join(f"({_q('t', c)} IS DISTINCT FROM {_q('s', c)})" for c in columns if c not in match)
-    values = {f'"{c}"': _q("s", c) for c in columns}
+    values = {ident(c): _q("s", c) for c in columns}
     upsert = f"{_q('s', OP_COLUMN)} = 'upsert'"
     return (
         table.merge(

@@ -59,7 +59,10 @@ def test_dagster_cli_materializes_a_partition_range_in_one_run(tmp_path: Path) -
         runs = instance.get_runs()
         assert len(runs) == 1
         for key in ("bronze/orders", "silver/customers", "gold/fct_daily_sales"):
+            # The range, and the two lookback days a run restates before it.
             assert sorted(instance.get_materialized_partitions(dg.AssetKey.from_user_string(key))) == [
+                "2026-03-30",
+                "2026-03-31",
                 "2026-04-01",
                 "2026-04-02",
                 "2026-04-03",
@@ -123,7 +126,7 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
         assert len(instance.get_runs()) == 1
         assert sorted(
             instance.get_materialized_partitions(dg.AssetKey.from_user_string("gold/fct_daily_sales"))
-        ) == ["2026-05-01", "2026-05-02", "2026-05-03"]
+        ) == ["2026-04-29", "2026-04-30", "2026-05-01", "2026-05-02", "2026-05-03"]
 
 
 def test_definitions_validate_names_a_bad_contract(tmp_path: Path, sources_dir: Path) -> None:

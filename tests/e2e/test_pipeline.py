@@ -6,6 +6,7 @@ check of last resort is an independent DuckDB query straight over the landing CS
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
 from tests.conftest import make_settings
-from tests.helpers import rows
+from tests.helpers import data_file_digests, rows
 
 pytestmark = pytest.mark.slow
 
 START, END = date(2026, 2, 2), date(2026, 2, 8)
 DAYS = [(START + timedelta(days=i)).isoformat() for i in range(7)]
+LOOKBACK = ["2026-01-31", "2026-02-01"]  # the days before the range that a run restates
 ASSETS = [
     "bronze/orders",
     "bronze/customers",
@@ -52,11 +54,14 @@ class Pipeline:
             return con.execute(sql).fetchall()
 
     def metadata(self, result: dg.ExecuteInProcessResult, key: str) -> dict:
+        """The metadata of the run's own materialisation of ``key`` (not a lookback day's)."""
         events = [
             e
             for e in result.get_asset_materialization_events()
             if e.asset_key == dg.AssetKey.from_user_string(key)
+            and "restated_by_run_for" not in e.event_specific_data.materialization.metadata
         ]
+
         return {
             k: getattr(v, "value", v)
             for k, v in events[-1].event_specific_data.materialization.metadata.items()
@@ -74,7 +79,7 @@ def test_a_seven_day_range_is_one_run_covering_every_partition(pipeline: Pipelin
     assert runs[0].tags["dagster/asset_partition_range_start"] == DAYS[0]
     for key in ASSETS:
         materialized = pipeline.instance.get_materialized_partitions(dg.AssetKey.from_user_string(key))
-        assert sorted(materialized) == DAYS, key
+        assert sorted(materialized) == LOOKBACK + DAYS, key
     checks = pipeline.first.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
 
@@ -192,37 +197,61 @@ def test_gold_totals_equal_a_direct_query_over_the_landing_files(pipeline: Pipel
     assert gold == truth
 
 
+def lake_state(pipeline: Pipeline) -> dict[str, list]:
+    """Every table's full content, in a stable order (the quarantine without its run ids)."""
+    state = {}
+    for layer in ("bronze", "silver", "quarantine"):
+        for source in ("orders", "customers"):
+            columns = "* EXCLUDE (_run_id)" if layer == "quarantine" else "*"
+            state[f"{layer}/{source}"] = rows(
+                pipeline.table(layer, source), f"SELECT {columns} FROM t ORDER BY ALL"
+            )
+
+    for mart in ("fct_daily_sales", "customer_segment_daily_sales"):
+        state[f"gold/{mart}"] = pipeline.warehouse(f"SELECT * FROM {mart} ORDER BY ALL")
+    return state
+
+
 def test_rerunning_one_day_changes_nothing(pipeline: Pipeline) -> None:
-    before = {
-        "bronze": rows(
-            pipeline.table("bronze", "orders"), "SELECT _event_date, count(*) n FROM t GROUP BY 1 ORDER BY 1"
-        ),
-        "silver": rows(
-            pipeline.table("silver", "orders"), "SELECT _event_date, count(*) n FROM t GROUP BY 1 ORDER BY 1"
-        ),
-        "customers": rows(pipeline.table("silver", "customers"), "SELECT count(*) n FROM t"),
-        "gold": pipeline.warehouse("SELECT * FROM fct_daily_sales ORDER BY ALL"),
-        "segments": pipeline.warehouse("SELECT * FROM customer_segment_daily_sales ORDER BY ALL"),
-    }
+    before = lake_state(pipeline)
+    bronze_files = data_file_digests(pipeline.table("bronze", "orders"))
     silver_version = pipeline.table("silver", "orders").open().version()
     day = date.fromisoformat(DAYS[3])
     rerun = materialize_range(pipeline.defs, day, day, instance=pipeline.instance)
     assert rerun.success
     assert pipeline.metadata(rerun, "silver/orders")["rows_inserted"] == 0
     assert pipeline.table("silver", "orders").open().version() == silver_version
-    after = {
-        "bronze": rows(
-            pipeline.table("bronze", "orders"), "SELECT _event_date, count(*) n FROM t GROUP BY 1 ORDER BY 1"
-        ),
-        "silver": rows(
-            pipeline.table("silver", "orders"), "SELECT _event_date, count(*) n FROM t GROUP BY 1 ORDER BY 1"
-        ),
-        "customers": rows(pipeline.table("silver", "customers"), "SELECT count(*) n FROM t"),
-        "gold": pipeline.warehouse("SELECT * FROM fct_daily_sales ORDER BY ALL"),
-        "segments": pipeline.warehouse("SELECT * FROM customer_segment_daily_sales ORDER BY ALL"),
-    }
-    assert after == before
+    assert data_file_digests(pipeline.table("bronze", "orders")) == bronze_files
+    assert lake_state(pipeline) == before
     assert len(pipeline.instance.get_runs()) == 2
+
+
+class DailyPipeline(Pipeline):
+    """The same data, delivered a day at a time, each day materialised by its own run (as the
+    daily schedule would): late rows must reach every layer through the runs' lookback."""
+
+    def __init__(self, root: Path):
+        self.settings = make_settings(root)
+        delivered = root / "all-deliveries"
+        self.planted = generate(delivered, START, END, orders_per_day=300, seed=11)
+        self.defs = build_definitions(self.settings)
+        (root / "dagster_home").mkdir()
+        self.instance = dg.DagsterInstance.local_temp(str(root / "dagster_home"))
+        self.runs = []
+        for day in (START + timedelta(days=i) for i in range(len(DAYS))):
+            for path in sorted(delivered.glob(f"*/{day.isoformat()}/*")):  # today's files arrive
+                target = Path(self.settings.landing_root) / path.relative_to(delivered)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+            self.runs.append(materialize_range(self.defs, day, day, instance=self.instance))
+
+
+def test_daily_runs_end_where_one_range_run_does(
+    pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    daily = DailyPipeline(tmp_path_factory.mktemp("daily"))
+    assert all(run.success for run in daily.runs)
+    assert lake_state(daily) == lake_state(pipeline)
 
 
 def test_gold_is_downstream_of_silver_in_the_asset_graph(pipeline: Pipeline) -> None:

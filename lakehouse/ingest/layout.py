@@ -1,0 +1,94 @@
+"""A landing file's layout (its field names) against the contract, checked before reading rows.
+
+Field names match contract columns case-insensitively after trimming (``Email `` is ``email``):
+DuckDB identifiers are case-insensitive anyway, and a PII column must never slip into
+``_rescued_data`` in clear because the export capitalised its header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import duckdb
+
+from lakehouse.contracts.model import SourceContract
+from lakehouse.ingest.landing import LandingFile
+from lakehouse.sql import literal
+
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+class LandingSchemaError(ValueError):
+    """A landing file whose layout breaks the contract; the run stops before writing anything."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The file's fields in file order, and which of them carries each contract column."""
+
+    fields: list[str]
+    by_column: dict[str, str]  # contract column -> field name in the file
+    missing: list[str] = field(default_factory=list)  # nullable contract columns the file lacks
+
+    @property
+    def extras(self) -> list[str]:
+        """Fields the contract does not declare (kept in ``_rescued_data``)."""
+        declared = set(self.by_column.values())
+        return [f for f in self.fields if f not in declared]
+
+
+def check_file_name(file: LandingFile) -> None:
+    """DuckDB's readers take a path as a glob pattern; such a name could read other files."""
+    if GLOB_CHARACTERS & set(file.relative_path):
+        raise LandingSchemaError(
+            f"{file.relative_path}: the file name contains glob characters ({' '.join(sorted(GLOB_CHARACTERS))}); "
+            "rename it so it cannot match other files"
+        )
+
+
+def csv_fields(file: LandingFile, contract: SourceContract) -> list[str]:
+    """The field names of a CSV file, read with the contract's dialect (not sniffed)."""
+    options = contract.extract.options
+    if not options.header:
+        return [c.name for c in contract.columns]
+    with open(file.path, newline="", encoding="utf-8-sig", errors="replace") as handle:  # -sig: drop a BOM
+        first = handle.readline()
+    if not first.strip():
+        return []
+    if options.quote:
+        reader = csv.reader(io.StringIO(first), delimiter=options.delimiter, quotechar=options.quote)
+    else:
+        reader = csv.reader(io.StringIO(first), delimiter=options.delimiter, quoting=csv.QUOTE_NONE)
+    return next(reader, [])
+
+
+def parquet_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[str]:
+    return [
+        row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(file.path)})").fetchall()
+    ]
+
+
+def match_layout(contract: SourceContract, file: LandingFile, fields: list[str]) -> Layout:
+    """Map fields to contract columns; raise for layouts that would lose or confuse data."""
+    keys = [f.strip().lower() for f in fields]
+    for position, key in enumerate(keys, start=1):
+        if not key:
+            raise LandingSchemaError(f"{file.relative_path}: field {position} of the header has no name")
+    repeated = sorted({fields[i] for i, key in enumerate(keys) if keys.count(key) > 1})
+    if repeated:
+        raise LandingSchemaError(
+            f"{file.relative_path}: field name(s) {', '.join(repeated)} appear more than once in the header "
+            "(names are compared ignoring case)"
+        )
+    field_by_key = dict(zip(keys, fields, strict=True))
+    by_column = {c.name: field_by_key[c.name] for c in contract.columns if c.name in field_by_key}
+    missing = [c for c in contract.columns if c.name not in by_column]
+    required = [c.name for c in missing if not c.nullable]
+    if required:
+        raise LandingSchemaError(
+            f"{file.relative_path}: required column(s) {', '.join(required)} missing from the file "
+            f"(found: {', '.join(fields) or 'no fields'}); nothing was written"
+        )
+    return Layout(fields=fields, by_column=by_column, missing=[c.name for c in missing])

@@ -1,0 +1,146 @@
+"""Per-format readers: one landing file as rows of raw text, plus expressions over those rows.
+
+Every reader yields the same columns: ``_line`` (physical line, when known), ``_row_number``
+(the record's position in its file), ``_parsed``/``_parse_error``, and ``raw.<column>`` with
+each contract column's raw text. The expressions (the raw record to hash, the record redacted
+for quarantine, the undeclared fields to rescue) are evaluated later, only for the rows a run
+keeps.
+
+In a source with PII columns, fields the contract does not declare may be personal data too
+(a new ``phone`` column, say): their values are tokenised like declared PII, in ``_rescued_data``
+and in quarantine, and the row hash is keyed (HMAC), so no clear value reaches a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lakehouse.contracts.model import SourceContract
+from lakehouse.ingest.landing import LandingFile
+from lakehouse.ingest.layout import Layout
+from lakehouse.ingest.pii import MACRO as PII_TOKEN
+from lakehouse.sql import ident, literal, normalized, string_list
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    sql: str
+    record: str  # the raw record whose hash is _row_hash
+    redacted: str  # the raw record with personal data tokenised, for quarantine
+    rescued: str  # JSON of the fields the contract does not declare, or NULL
+
+
+def raw(name: str) -> str:
+    """The identifier of a contract column's raw text in a reader's output."""
+    return ident(f"raw.{name}")
+
+
+def _field(name: str) -> str:
+    """The identifier of a file field (any name the file brings) in a reader's output."""
+    return ident(f"field.{name}")
+
+
+def pii_value(contract: SourceContract, column: str, raw_expr: str) -> str:
+    """A declared PII column's token: its ``normalize`` steps, then HMAC."""
+    return f"{PII_TOKEN}({normalized(raw_expr, contract.column_map[column].normalize)})"
+
+
+def row_hash(contract: SourceContract, record: str) -> str:
+    return f"{PII_TOKEN}({record})" if contract.pii_columns else f"sha256({record})"
+
+
+def csv_source(contract: SourceContract, file: LandingFile, layout: Layout) -> SourceQuery:
+    options = contract.extract.options
+    columns = "{" + ", ".join(f"{literal(f)}: 'VARCHAR'" for f in layout.fields) + "}"
+    reader = (
+        f"read_csv({literal(file.path)}, columns={columns}, header={literal(options.header)}, "
+        f"auto_detect=false, delim={literal(options.delimiter)}, quote={literal(options.quote)}, "
+        f"escape={literal(options.escape)}, nullstr={string_list(options.null_values)}, "
+        "strict_mode=true, store_rejects=true, parallel=true)"
+    )
+    # row_number() over a parallel CSV scan follows file order (DuckDB preserves insertion order).
+    return _tabular(contract, layout, reader, "row_number() OVER ()", lambda f: ident(f))
+
+
+def parquet_source(contract: SourceContract, file: LandingFile, layout: Layout) -> SourceQuery:
+    reader = f"read_parquet({literal(file.path)}, file_row_number = true)"
+    return _tabular(contract, layout, reader, "file_row_number + 1", lambda f: f"CAST({ident(f)} AS VARCHAR)")
+
+
+def _tabular(contract: SourceContract, layout: Layout, reader: str, row_number: str, as_text) -> SourceQuery:
+    pii_source = bool(contract.pii_columns)
+    pii_fields = {layout.by_column[c] for c in contract.pii_columns if c in layout.by_column}
+    column_of = {f: c for c, f in layout.by_column.items()}
+    fields = ", ".join(f"{as_text(f)} AS {_field(f)}" for f in layout.fields)
+    raw_columns = ", ".join(
+        f"{_field(layout.by_column[c.name]) if c.name in layout.by_column else 'NULL::VARCHAR'} AS {raw(c.name)}"
+        for c in contract.columns
+    )
+
+    def protected(f: str) -> str:
+        if f in pii_fields:
+            return pii_value(contract, column_of[f], _field(f))
+        if pii_source and f in layout.extras:
+            return f"{PII_TOKEN}({_field(f)})"
+        return _field(f)
+
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {_field(f)}" for f in layout.fields) + "))"
+    redacted = (
+        "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {protected(f)}" for f in layout.fields) + "))"
+    )
+    if layout.extras:
+        pairs = ", ".join(f"{literal(f)}, {protected(f)}" for f in layout.extras)
+        any_value = " OR ".join(f"{_field(f)} IS NOT NULL" for f in layout.extras)
+        rescued = f"CASE WHEN {any_value} THEN json_object({pairs})::VARCHAR END"
+    else:
+        rescued = "NULL::VARCHAR"
+    sql = (
+        f"SELECT NULL::BIGINT AS _line, {row_number} AS _row_number, TRUE AS _parsed, "
+        f"NULL::VARCHAR AS _parse_error, {fields}, {raw_columns} FROM {reader}"
+    )
+    return SourceQuery(sql=sql, record=record, redacted=redacted if pii_source else record, rescued=rescued)
+
+
+def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
+    """JSON lines: one object per line; the raw record is the line itself."""
+    names = [c.name for c in contract.columns]
+
+    def field_text(name: str) -> str:
+        return f"(_text->>{literal('$.' + ident(name))})"
+
+    raw_columns = ", ".join(f"CASE WHEN _parsed THEN {field_text(n)} END AS {raw(n)}" for n in names)
+    # Undeclared keys: the line minus every declared key (JSON merge patch deletes null members).
+    without_declared = (
+        f"json_merge_patch(_text, json_object({', '.join(f'{literal(n)}, NULL' for n in names)}))"
+    )
+    extras = f"CASE WHEN _parsed AND {without_declared}::VARCHAR <> '{{}}' THEN {without_declared} END"
+    if contract.pii_columns:
+        extras = (
+            f"to_json(map_from_entries(list_transform(map_entries(CAST({extras} AS MAP(VARCHAR, JSON))), "
+            f"lambda e: struct_pack(k := e.key, v := {PII_TOKEN}(e.value::VARCHAR)))))"
+        )
+        declared_pii = ", ".join(
+            f"{literal(n)}, {pii_value(contract, n, field_text(n))}" for n in contract.pii_columns
+        )
+        redacted = (
+            f"CASE WHEN _parsed THEN json_merge_patch(json_merge_patch(_text, json_object({declared_pii})), "
+            f"coalesce({extras}, '{{}}'))::VARCHAR END"
+        )
+    else:
+        redacted = "_text"
+    sql = f"""
+        WITH file AS (SELECT string_split(content, chr(10)) AS lines FROM read_text({literal(file.path)})),
+        numbered AS (SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS _line FROM file),
+        candidates AS (SELECT _line, rtrim(line, chr(13)) AS _text FROM numbered WHERE trim(line) <> ''),
+        checked AS (SELECT *, json_valid(_text) AS _valid FROM candidates),
+        typed_json AS (SELECT *, CASE WHEN _valid THEN json_type(_text) END AS _json_type FROM checked),
+        parsed AS (
+            SELECT _line, _text, coalesce(_json_type = 'OBJECT', FALSE) AS _parsed,
+                   CASE WHEN NOT _valid THEN 'invalid JSON'
+                        WHEN _json_type <> 'OBJECT' THEN 'not a JSON object (found ' || lower(_json_type) || ')'
+                   END AS _parse_error
+            FROM typed_json
+        )
+        SELECT _line, _line AS _row_number, _text, _parsed, _parse_error, {raw_columns} FROM parsed
+    """
+    return SourceQuery(sql=sql, record="_text", redacted=redacted, rescued=f"({extras})::VARCHAR")
