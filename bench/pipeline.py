@@ -144,7 +144,8 @@ def main() -> None:
     bronze_rows = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        if materialization.asset_key.path[0] == "bronze":
+        if materialization.asset_key.path[0] == "bronze" and "rows_read" in materialization.metadata:
+
             bronze_rows[materialization.asset_key.path[-1]] = materialization.metadata["rows_read"].value
 
     import duckdb
@@ -211,7 +212,7 @@ def main() -> None:
     }
     print()
     print(
-        f"one partition ({day}), {sum(bronze_rows.values()):,} landing rows read "
+        f"one daily run ({day}, restating {window_start}..{day}), {sum(bronze_rows.values()):,} landing rows read "
         f"({', '.join(f'{k} {v:,}' for k, v in bronze_rows.items())})"
     )
     print(f"  platform (Dagster run: bronze, silver, gold/dbt)   {platform:7.1f} s")
