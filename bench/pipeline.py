@@ -145,7 +145,6 @@ def main() -> None:
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         if materialization.asset_key.path[0] == "bronze" and "rows_read" in materialization.metadata:
-
             bronze_rows[materialization.asset_key.path[-1]] = materialization.metadata["rows_read"].value
 
     import duckdb

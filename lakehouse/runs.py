@@ -23,13 +23,18 @@ def materialize_range(
     *,
     instance: dg.DagsterInstance | None = None,
     selection: str | Sequence[str] | dg.AssetSelection | None = None,
+    with_freshness_checks: bool = False,
     raise_on_error: bool = True,
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Run the selected assets (default: all) for the days ``start..end`` in a single run."""
-    materializable = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    """Run the selected day-partitioned assets (default: all of them, with their checks) for the
+    days ``start..end`` in a single run; optionally evaluate the freshness checks after them."""
+    partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
+    checks = list(defs.asset_checks or []) if with_freshness_checks else []
+    if with_freshness_checks and selection is None:
+        selection = dg.AssetSelection.assets(*partitioned) | dg.AssetSelection.checks(*checks)
     return dg.materialize(
-        materializable,
+        [*partitioned, *checks],
         resources=defs.resources,
         instance=instance,
         selection=selection,

@@ -75,8 +75,7 @@ def bronze_metadata(result: BronzeResult) -> dict[str, object]:
         metadata["quarantine_reasons"] = dg.MetadataValue.json(result.quarantine_reasons)
     if result.rescued_columns:
         metadata["rescued_columns"] = dg.MetadataValue.json(result.rescued_columns)
-    if result.missing_columns:
-        metadata["missing_nullable_columns"] = dg.MetadataValue.json(result.missing_columns)
+
     return metadata
 
 

@@ -1,10 +1,12 @@
-"""Silver assets: one per contract, bronze → deduplicated, flagged, merged Delta table."""
+"""Silver assets: one per contract, bronze → deduplicated, flagged, merged Delta table, with the
+contract's quality rules (great-expectations) and reconciliation checked on every day written."""
 
 import dagster as dg
 
 from lakehouse.assets.metadata import record_restated_days, silver_metadata
 from lakehouse.assets.naming import bronze_key, owners, silver_key
 from lakehouse.assets.partitions import partition_window
+from lakehouse.checks.specs import silver_check_specs
 from lakehouse.contracts.loader import LoadedContract
 
 _MODE_DESCRIPTION = {
@@ -23,6 +25,7 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         deps=[bronze_key(contract)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=silver_check_specs(contract, key, partitions_def),
         group_name="silver",
         kinds={"delta", "duckdb"},
         owners=owners(contract),
@@ -37,17 +40,23 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         },
         required_resource_keys={"lake"},
     )
-    def _silver(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        from lakehouse.silver.build import build_range  # DuckDB, Delta: loaded for runs only
+    def _silver(context: dg.AssetExecutionContext):
+        # DuckDB, Delta and great-expectations load for runs only, not with the definitions.
+        from lakehouse.checks.outcome import report, with_metadata
+        from lakehouse.checks.quality import evaluate_rules
+        from lakehouse.checks.reconciliation import silver_reconciliation
+        from lakehouse.days import days_between
+        from lakehouse.silver.build import build_range
 
         start, end = partition_window(context)
         lake = context.resources.lake
+        silver = lake.table("silver", contract.entity_name)
         result = build_range(
             contract,
             start=start,
             end=end,
             bronze=lake.table("bronze", contract.name),
-            silver=lake.table("silver", contract.entity_name),
+            silver=silver,
             run_id=context.run_id,
             commit_metadata={"contract_version": loaded.version},
         )
@@ -56,9 +65,22 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
             f"{result.batch_rows} bronze rows, {result.inserted} inserted, {result.updated} updated, "
             f"{result.deleted} deleted, {result.flagged_rows} flagged"
         )
+        yield dg.MaterializeResult(metadata=silver_metadata(result))
         record_restated_days(
             context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
         )
-        return dg.MaterializeResult(metadata=silver_metadata(result))
+
+        days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
+        outcomes = [
+            *evaluate_rules(contract, silver, days, key, loaded.version),
+            silver_reconciliation(
+                result.expected_by_day,
+                result.held_by_day,
+                days,
+                key,
+                "keys" if contract.silver.mode == "scd2" else "rows",
+            ),
+        ]
+        yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
 
     return _silver

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from lakehouse.cli.checks import checks
 from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
@@ -21,3 +22,4 @@ def main() -> None:
 main.add_command(demo)
 main.add_command(contract)
 main.add_command(dbt)
+main.add_command(checks)

@@ -172,12 +172,16 @@ def parse_duration(text: str) -> timedelta:
 
 
 class Freshness(_Strict):
-    max_lag: str = "26h"
+    # How long after a day ends its data may still be missing from bronze (daily partitions: under
+    # a day, since the next day's deadline would expect the next day).
+    max_lag: str = "12h"
 
     @field_validator("max_lag")
     @classmethod
     def _duration(cls, value: str) -> str:
-        parse_duration(value)
+        lag = parse_duration(value)
+        if not timedelta(minutes=1) <= lag < timedelta(hours=24):
+            raise ValueError(f"must be at least 1m and under 24h for daily partitions, got {value!r}")
         return value
 
     @property

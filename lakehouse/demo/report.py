@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import dagster as dg
+
+from lakehouse.checks.table import check_rows, summary_line
 
 
 def _value(metadata: Mapping[str, dg.MetadataValue], key: str) -> object:
@@ -58,11 +61,10 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
     lines = [f"{'layer':<{widths[0]}}  {'table':<{widths[1]}}  {'rows':>{widths[2]}}  note"]
     lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
 
-    evaluations = result.get_asset_check_evaluations()
-    passed = sum(1 for e in evaluations if e.passed)
-    failed = [e for e in evaluations if not e.passed]
+    checks = check_rows(result.get_asset_check_evaluations())
     lines.append("")
-    lines.append(f"checks: {passed} passed, {len(failed)} failed")
-    for e in failed:
-        lines.append(f"  FAILED {e.asset_key.to_user_string()} {e.check_name} ({e.severity.value.lower()})")
+    lines.append(summary_line(checks) + " (one evaluation per check and day)")
+    not_passed = Counter((r.asset, r.check, r.result) for r in checks if not r.passed)
+    for (asset, check, outcome), days in sorted(not_passed.items()):
+        lines.append(f"  {outcome:<6} {asset} {check} on {days} day(s)")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 
@@ -30,7 +30,6 @@ class Layout:
 
     fields: list[str]
     by_column: dict[str, str]  # contract column -> field name in the file
-    missing: list[str] = field(default_factory=list)  # nullable contract columns the file lacks
 
     @property
     def extras(self) -> list[str]:
@@ -84,11 +83,13 @@ def match_layout(contract: SourceContract, file: LandingFile, fields: list[str])
         )
     field_by_key = dict(zip(keys, fields, strict=True))
     by_column = {c.name: field_by_key[c.name] for c in contract.columns if c.name in field_by_key}
-    missing = [c for c in contract.columns if c.name not in by_column]
-    required = [c.name for c in missing if not c.nullable]
-    if required:
+    missing = [c.name for c in contract.columns if c.name not in by_column]
+    if missing:
+        # A header is the file's schema: a declared column it lacks was removed or renamed upstream
+        # (nullable means "may be empty", not "may vanish"). JSON lines, whose objects are sparse by
+        # nature, have no header and are not held to this.
         raise LandingSchemaError(
-            f"{file.relative_path}: required column(s) {', '.join(required)} missing from the file "
-            f"(found: {', '.join(fields) or 'no fields'}); nothing was written"
+            f"{file.relative_path}: declared column(s) {', '.join(missing)} missing from the file "
+            f"(found: {', '.join(fields) or 'no fields'}): removed or renamed upstream; nothing was written"
         )
-    return Layout(fields=fields, by_column=by_column, missing=[c.name for c in missing])
+    return Layout(fields=fields, by_column=by_column)

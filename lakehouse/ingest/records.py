@@ -23,8 +23,9 @@ import duckdb
 from lakehouse.contracts.model import Column, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.ingest.landing import LandingFile
-from lakehouse.ingest.layout import check_file_name, csv_fields, match_layout, parquet_fields
+from lakehouse.ingest.layout import Layout
 from lakehouse.ingest.pii import install_token_macro
+from lakehouse.ingest.preflight import EARLY_TOLERANCE_DAYS
 from lakehouse.ingest.sources import (
     SourceQuery,
     csv_source,
@@ -53,16 +54,15 @@ _STAGED_EXTRA = {
     "_line": "BIGINT",
 }
 
-EARLY_TOLERANCE_DAYS = 1  # a file of day D may hold rows of early D+1 (export cut-off, clock skew)
 _FINE_SCALE = 18  # decimals are compared at this scale to catch values that would be rounded
 
 
 @dataclass
 class FileReport:
     file: str
+    arrival_date: date
     rows: int = 0  # rows staged for the run's days (kept or quarantined)
-    missing_columns: list[str] = field(default_factory=list)
-    rescued_columns: list[str] = field(default_factory=list)
+    rescued_columns: list[str] = field(default_factory=list)  # fields the contract does not declare
 
 
 def staging_connection(
@@ -82,28 +82,32 @@ def staging_connection(
 
 
 def stage_file(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile, start: date, end: date
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    file: LandingFile,
+    layout: Layout | None,
+    start: date,
+    end: date,
 ) -> FileReport:
-    """Append the file's rows that belong to days ``start..end`` (typed, or with their error)."""
-    check_file_name(file)
-    report = FileReport(file=file.relative_path)
-    if file.size == 0:
-        return report
+    """Append the file's rows that belong to days ``start..end`` (typed, or with their error).
+
+    ``layout`` is the file's checked layout (CSV, Parquet; None for JSON lines or an empty file).
+    """
+    report = FileReport(file=file.relative_path, arrival_date=file.arrival_date)
     fmt = contract.extract.format
+    if file.size == 0 or (fmt != "jsonl" and layout is None):
+        return report
     if fmt == "jsonl":
         source = jsonl_source(contract, file)
     else:
-        fields = csv_fields(file, contract) if fmt == "csv" else parquet_fields(con, file)
-        if not fields:
-            return report
-        layout = match_layout(contract, file, fields)
-        report.missing_columns, report.rescued_columns = layout.missing, layout.extras
+        report.rescued_columns = layout.extras
         source = (csv_source if fmt == "csv" else parquet_source)(contract, file, layout)
 
     before = scalar(con, f"SELECT count(*) FROM {STAGED}")
     con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
     if fmt == "csv" and start <= file.arrival_date <= end:
-        _stage_csv_rejects(con, contract, file, len(fields))
+        _stage_csv_rejects(con, contract, file, len(layout.fields))
+
     report.rows = scalar(con, f"SELECT count(*) FROM {STAGED}") - before
     if fmt == "jsonl":
         keys = con.execute(

@@ -49,6 +49,10 @@ class SilverResult:
     flagged_rows: int = 0
     flags: dict[str, int] = field(default_factory=dict)
     rows_by_day: dict[date, int] = field(default_factory=dict)  # silver rows per day of the window
+    # Reconciliation, per day: what bronze says silver should hold, and what it holds (rows, or
+    # for scd2 the keys of the day's snapshot, and how many of them have one current version).
+    expected_by_day: dict[date, int] = field(default_factory=dict)
+    held_by_day: dict[date, int] = field(default_factory=dict)
 
 
 def build_range(
@@ -89,6 +93,8 @@ def build_range(
             _append(con, contract, result, silver, metadata)
         _summarise_flags(con, contract, result)
         result.rows_by_day = _rows_by_day(con, silver, first, last)
+        _reconcile(con, contract, result)
+
     finally:
         con.close()
     return result
@@ -218,3 +224,27 @@ def _rows_by_day(con, silver: TableLocation, first: date, last: date) -> dict[da
         ).fetchall()
         counts.update(dict(rows))
     return counts
+
+
+def _reconcile(con, contract, result) -> None:
+    """Count, per day, what silver should hold and what it holds (``silver_after`` is registered
+    by ``_rows_by_day``)."""
+    days = days_between(result.window_start, result.window_end)
+    result.expected_by_day = dict.fromkeys(days, 0)
+    result.held_by_day = dict.fromkeys(days, 0)
+    if contract.silver.mode == "scd2":
+        rows = con.execute(
+            f"""
+            WITH current AS (SELECT _sk, count(*) FILTER (WHERE is_current) AS n FROM silver_after GROUP BY _sk)
+            SELECT b.{EVENT_DATE}, count(DISTINCT b._sk), count(DISTINCT b._sk) FILTER (WHERE current.n = 1)
+            FROM batch b LEFT JOIN current USING (_sk) GROUP BY 1
+            """
+        ).fetchall()
+        for day, expected, held in rows:
+            result.expected_by_day[day], result.held_by_day[day] = expected, held
+        return
+    source = "merged" if contract.silver.mode == "merge" else "batch"
+    result.expected_by_day.update(
+        dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM {source} GROUP BY 1").fetchall())
+    )
+    result.held_by_day.update(result.rows_by_day)

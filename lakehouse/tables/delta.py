@@ -27,8 +27,8 @@ def commit_properties(metadata: Mapping[str, Any]) -> CommitProperties:
     return CommitProperties(custom_metadata={k: str(v) for k, v in metadata.items()})
 
 
-def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) -> bool:
-    """True when ``wanted`` adds nullable columns to the table (merge them); raise if it breaks it.
+def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) -> list[str]:
+    """The nullable columns ``wanted`` adds to the table (to merge in); raise if it breaks it.
 
     Adding a nullable column is the one change that keeps every old row valid. Anything else
     (a removed, renamed or retyped column, a nullable column becoming required) would silently
@@ -59,17 +59,15 @@ def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) 
             + "; ".join(problems)
             + ". Nothing was written."
         )
-    return bool(added)
+    return added
 
 
-def schema_mode_for(location: TableLocation, schema: pa.Schema) -> str | None:
-    """How a write of ``schema`` must go: ``"merge"`` to add nullable columns, else None.
-
-    Raises ``SchemaMismatchError`` for any other difference; call it for every table a run
-    writes before writing any of them, so a refusal leaves all of them untouched.
-    """
+def added_columns(location: TableLocation, schema: pa.Schema) -> list[str]:
+    """The nullable columns a write of ``schema`` adds to the table (a ``schema_mode="merge"``
+    write); raises ``SchemaMismatchError`` for any other difference. Call it for every table a
+    run writes before writing any of them, so a refusal leaves all of them untouched."""
     table = location.open()
-    return "merge" if table is not None and check_schema(location, table, schema) else None
+    return check_schema(location, table, schema) if table is not None else []
 
 
 def replace_partitions(
@@ -81,7 +79,7 @@ def replace_partitions(
     start: date,
     end: date,
     metadata: Mapping[str, Any],
-    schema_mode: str | None = None,
+    add_columns: bool = False,
 ) -> None:
     """Atomically replace the partitions ``start..end`` (inclusive) with ``data``.
 
@@ -95,7 +93,7 @@ def replace_partitions(
         mode="overwrite",
         partition_by=[partition_column],
         predicate=day_range(partition_column, start, end),
-        schema_mode=schema_mode,
+        schema_mode="merge" if add_columns else None,
         commit_properties=commit_properties(metadata),
     )
 

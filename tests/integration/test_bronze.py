@@ -12,10 +12,11 @@ import pyarrow as pa
 import pytest
 
 from lakehouse.contracts.schema import bronze_schema
-from lakehouse.ingest.bronze import LandingFilesMissingError
+from lakehouse.ingest.preflight import LandingFilesMissingError, NoFilesForDayError
 from lakehouse.ingest.landing import LandingUnavailableError
 from lakehouse.ingest.layout import LandingSchemaError
 from lakehouse.ingest.pii import token
+from lakehouse.ingest.preflight import plan_bronze
 from lakehouse.tables.delta import SchemaMismatchError
 from tests.conftest import PII_KEY
 from tests.helpers import EVENTS_CONTRACT, HEADER, Lake, data_file_digests, rows, string_values
@@ -143,6 +144,7 @@ def test_rerun_of_a_partition_is_byte_identical(lake: Lake) -> None:
 
 
 def test_days_outside_the_run_and_its_lookback_are_untouched(lake: Lake) -> None:
+    lake.file("events/2026-03-04/a.csv", f"{HEADER}\ne12,acc-6,,click,9.00,1,true,2026-03-04T10:00:00Z\n", arrived=D4)
     lake.ingest(D1, D4)
     d4_files = [u for u in lake.bronze.open().file_uris() if "2026-03-04" in u]
     lake.file(
@@ -261,25 +263,18 @@ def test_a_missing_required_column_fails_loudly_and_writes_nothing(lake: Lake) -
         arrived=D3,
     )
     with pytest.raises(
-        LandingSchemaError, match=r"events/2026-03-03/b.csv: required column\(s\) amount missing"
+        LandingSchemaError, match=r"events/2026-03-03/b.csv: declared column\(s\) email, amount missing"
     ):
         lake.ingest(D3, D3)
     assert lake.bronze.open().version() == version
 
 
-def test_a_missing_nullable_column_is_null_and_reported(lake: Lake) -> None:
-    lake.file(
-        "events/2026-03-04/a.csv",
-        """
-        event_id,kind,amount,happened_at
-        e30,click,1.00,2026-03-04T10:00:00Z
-        """,
-        arrived=D4,
-    )
-    result = lake.ingest(D4, D4)
-    (row,) = rows(lake.bronze, "SELECT * FROM t WHERE event_id = 'e30'")
-    assert row["account"] is None and row["units"] is None
-    assert result.missing_columns == ["account", "active", "email", "units"]
+def test_a_column_missing_from_a_file_is_a_breaking_change_even_if_nullable(lake: Lake) -> None:
+    lake.file("events/2026-03-04/a.csv", "event_id,kind,amount,happened_at\ne30,click,1.00,2026-03-04T10:00:00Z\n",
+              arrived=D4)
+    with pytest.raises(LandingSchemaError, match=r"declared column\(s\) account, email, units, active missing .*"
+                                                 r"removed or renamed upstream"):
+        lake.ingest(D4, D4)
 
 
 @pytest.mark.parametrize(
@@ -345,12 +340,15 @@ def test_rewriting_a_day_whose_files_are_gone_is_refused(lake: Lake) -> None:
     lake.ingest(D1, D3)
     version, digests = lake.bronze.open().version(), data_file_digests(lake.bronze)
     (lake.landing / "events/2026-03-03/a.csv").unlink()  # expired from the landing zone
-    with pytest.raises(
-        LandingFilesMissingError, match=r"events/2026-03-03/a.csv \(rows of 2026-03-01, 2026-03-03\)"
-    ):
+    plan = plan_bronze(lake.contract, start=D3, end=D3, landing_root=str(lake.landing), bronze=lake.bronze,
+                       quarantine=lake.quarantine)
+    assert [p.kind for p in plan.problems] == ["no files", "files gone"]  # every reason, not just the first
+    with pytest.raises(NoFilesForDayError, match="events: no landing files for 2026-03-03"):
         lake.ingest(D3, D3)
+    with pytest.raises(LandingFilesMissingError, match=r"events/2026-03-03/a.csv \(rows of 2026-03-01, 2026-03-03\)"):
+        lake.ingest(D3, D3, allow_empty_days=True)
     assert (lake.bronze.open().version(), data_file_digests(lake.bronze)) == (version, digests)
-    lake.ingest(D3, D3, allow_missing_files=True)
+    lake.ingest(D3, D3, allow_empty_days=True, allow_missing_files=True)
     assert {r["event_id"] for r in rows(lake.bronze)} == {"e1", "e2", "e6", "e7"}
 
 
@@ -393,7 +391,7 @@ def test_event_dates_follow_the_source_timezone(tmp_path: Path) -> None:
         """,
         arrived=D1,
     )
-    lake.ingest(D1, D2)
+    lake.ingest(D1, D2, allow_empty_days=True)
     by_id = {r["event_id"]: r for r in rows(lake.bronze)}
     assert by_id["e1"]["_event_date"] == D2  # 00:30 in Madrid
     assert by_id["e1"]["happened_at"].isoformat() == "2026-03-01T23:30:00+00:00"
@@ -446,8 +444,12 @@ def test_json_lines_and_parquet_sources(tmp_path: Path) -> None:
         pa.table(
             {
                 "event_id": ["p1", "p2"],
+                "account": ["a", "b"],
+                "email": [None, None],
                 "kind": ["buy", "buy"],
                 "amount": [2.25, 3.0],
+                "units": pa.array([1, 2], pa.int16()),
+                "active": [True, None],
                 "happened_at": pa.array([1772359200000000, None], pa.timestamp("us", tz="UTC")),
             }
         ),

@@ -1,0 +1,53 @@
+"""Freshness: each source's latest day must be in bronze within ``freshness.max_lag`` of its end.
+
+Dagster's own machinery fits here, with a choice between two APIs:
+
+- ``FreshnessPolicy`` (asset-level, evaluated by the freshness daemon) tracks when an asset was
+  last materialised, not which partitions exist: backfilling an old day makes a stale source look
+  fresh. Not used.
+- ``build_time_partition_freshness_checks`` is partition-aware (the most recent day must have been
+  materialised once its deadline has passed) and produces real asset checks, which
+  ``build_sensor_for_freshness_checks`` evaluates on a sensor without anyone materialising. Used.
+
+A contract's ``max_lag`` becomes the deadline: how long after a day ends its partition may still
+be missing (so it must be under 24 hours for daily partitions).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import dagster as dg
+
+from lakehouse.assets.naming import bronze_key
+from lakehouse.contracts.model import SourceContract
+
+SENSOR_INTERVAL_SECONDS = 300
+
+
+def deadline_cron(contract: SourceContract) -> str:
+    """``max_lag`` 6h → ``0 6 * * *``: at 06:00 every day, yesterday's partition must exist."""
+    minutes = int(contract.freshness.max_lag_delta.total_seconds() // 60)
+    return f"{minutes % 60} {minutes // 60} * * *"
+
+
+def freshness_checks(contracts: Sequence[SourceContract]) -> list[dg.AssetChecksDefinition]:
+    by_cron: dict[str, list[dg.AssetKey]] = defaultdict(list)
+    for contract in contracts:
+        by_cron[deadline_cron(contract)].append(bronze_key(contract))
+    checks: list[dg.AssetChecksDefinition] = []
+    for cron, keys in sorted(by_cron.items()):
+        checks += dg.build_time_partition_freshness_checks(
+            assets=keys, deadline_cron=cron, timezone="UTC", severity=dg.AssetCheckSeverity.ERROR
+        )
+    return checks
+
+
+def freshness_sensor(checks: Sequence[dg.AssetChecksDefinition]) -> dg.SensorDefinition:
+    return dg.build_sensor_for_freshness_checks(
+        freshness_checks=checks,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        name="source_freshness",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )

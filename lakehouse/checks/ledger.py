@@ -1,0 +1,132 @@
+"""The quality ledger: every check evaluation, one row per day, in the DuckDB warehouse.
+
+It is filled from Dagster's event log, so every check lands there the same way: the platform's
+own, dbt's tests and Dagster's freshness checks. A sensor appends what is new every minute; the
+``lakehouse checks`` commands and the SLO report append before they read. Rows are keyed by run
+and event, so appending is idempotent, and the ledger keeps its history when the Dagster
+instance is wiped. DuckDB allows one writing process: while dbt builds the warehouse the sensor
+skips a tick and catches up on the next.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from lakehouse.checks.outcome import RUN_SCOPE
+
+TABLE = "quality.check_evaluations"
+COLUMNS = {
+    "run_id": "VARCHAR NOT NULL",
+    "event_id": "BIGINT NOT NULL",  # the event's id within its run's log
+    "asset": "VARCHAR NOT NULL",
+    "day": "VARCHAR",  # the partition; null for checks of a whole run (dbt tests) and freshness
+    "run_partitions": "VARCHAR",  # the run's partition or range, for context
+    "check_name": "VARCHAR NOT NULL",
+    "severity": "VARCHAR NOT NULL",
+    "passed": "BOOLEAN NOT NULL",
+    "evaluated_rows": "BIGINT",
+    "failing_rows": "BIGINT",
+    "contract_version": "VARCHAR",
+    "description": "VARCHAR",
+    "evaluated_at": "TIMESTAMPTZ NOT NULL",
+}
+# Runs updated this long before the newest ledger row are read again: a run that was still going
+# at the last sync may have evaluated more checks since (rows already held are skipped).
+OVERLAP = timedelta(days=1)
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS quality")
+    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (run_id, event_id))")
+
+
+def _number(metadata: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = getattr(metadata.get(key), "value", metadata.get(key))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+def _run_partitions(run: dg.DagsterRun) -> str | None:
+    start = run.tags.get("dagster/asset_partition_range_start")
+    return (
+        f"{start}..{run.tags.get('dagster/asset_partition_range_end')}"
+        if start
+        else run.tags.get("dagster/partition")
+    )
+
+
+def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
+    rows = []
+    records = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    for record in records:
+        entry = record.event_log_entry
+        evaluation = entry.dagster_event.event_specific_data
+        metadata = dict(evaluation.metadata or {})
+        if getattr(metadata.get("scope"), "value", None) == RUN_SCOPE:
+            continue  # a step's summary: its days are in the ledger one by one
+        rows.append(
+            (
+                run.run_id,
+                record.storage_id,
+                evaluation.asset_key.to_user_string(),
+                evaluation.partition,
+                _run_partitions(run),
+                evaluation.check_name,
+                evaluation.severity.value.lower(),
+                evaluation.passed,
+                _number(metadata, "evaluated_rows", "dagster_dbt/total_row_count"),
+                _number(metadata, "failing_rows", "dagster_dbt/failed_row_count"),
+                getattr(metadata.get("contract_version"), "value", None),
+                evaluation.description,
+                datetime.fromtimestamp(entry.timestamp, tz=UTC),
+            )
+        )
+    return rows
+
+
+def sync_ledger(instance: dg.DagsterInstance, warehouse_path: str) -> int:
+    """Append the check evaluations the ledger does not hold yet; return how many rows.
+
+    Reads run by run (any instance storage, including the default run-sharded SQLite), the runs
+    updated since shortly before the newest row the ledger holds.
+    """
+    con = duckdb.connect(warehouse_path)
+    try:
+        ensure_ledger(con)
+        newest = con.execute(f"SELECT max(evaluated_at) FROM {TABLE}").fetchall()[0][0]
+        runs = instance.get_runs(filters=dg.RunsFilter(updated_after=newest - OVERLAP) if newest else None)
+        before = con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]
+        for run in runs:
+            rows = _rows(instance, run)
+            if rows:
+                con.executemany(
+                    f"INSERT OR IGNORE INTO {TABLE} VALUES ({', '.join('?' * len(COLUMNS))})", rows
+                )
+        return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0] - before
+    finally:
+        con.close()
+
+
+@dg.sensor(
+    name="quality_ledger",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    required_resource_keys={"warehouse"},
+    description="Appends new check evaluations to the quality "
+    "ledger (quality.check_evaluations in the warehouse).",
+)
+def ledger_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    try:
+        appended = sync_ledger(context.instance, context.resources.warehouse.path)
+    except duckdb.IOException as error:  # dbt holds the warehouse: next tick
+        return dg.SkipReason(f"warehouse busy, will retry: {error}")
+    return dg.SkipReason(f"appended {appended} evaluation(s) to the ledger")

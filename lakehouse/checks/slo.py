@@ -1,0 +1,103 @@
+"""The data SLO report: over the last N days, per source, how often the promises were kept.
+
+- freshness met %: the source's freshness check evaluations that passed;
+- checks passed %: every other evaluation of its bronze and silver assets that passed;
+- rows quarantined %: quarantined rows / rows read, over the days, from the tables' statistics.
+
+Check results come from the quality ledger; row counts from the Delta logs, which are the truth
+about what the tables hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+
+from lakehouse.assets.naming import bronze_key, silver_key
+from lakehouse.checks.ledger import TABLE, ensure_ledger
+from lakehouse.contracts.model import SourceContract
+from lakehouse.tables.location import TableLocation
+from lakehouse.tables.stats import rows_per_day
+
+FRESHNESS_CHECK = "freshness_check"  # the name Dagster's time-partition freshness checks carry
+
+
+@dataclass(frozen=True)
+class SourceSlo:
+    source: str
+    freshness_evaluations: int
+    freshness_met_pct: float | None
+    check_evaluations: int
+    checks_passed_pct: float | None
+    rows_read: int
+    rows_quarantined_pct: float | None
+
+    def cells(self) -> list[str]:
+        def pct(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.1f}%"
+
+        return [
+            self.source,
+            f"{pct(self.freshness_met_pct)} of {self.freshness_evaluations}",
+            f"{pct(self.checks_passed_pct)} of {self.check_evaluations}",
+            f"{self.rows_read:,}",
+            pct(self.rows_quarantined_pct),
+        ]
+
+
+HEADERS = ["source", "freshness met", "checks passed", "rows read", "rows quarantined"]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else 100.0 * part / whole
+
+
+def slo_report(
+    contracts: Sequence[SourceContract],
+    warehouse_path: str,
+    lake_root: str,
+    days: int,
+    today: date | None = None,
+) -> list[SourceSlo]:
+    today = today or datetime.now(UTC).date()
+    since_day = today - timedelta(days=days)
+    since = datetime.combine(since_day, datetime.min.time(), tzinfo=UTC)
+    con = duckdb.connect(warehouse_path)
+    try:
+        ensure_ledger(con)
+        report = []
+        for contract in contracts:
+            assets = [bronze_key(contract).to_user_string(), silver_key(contract).to_user_string()]
+            fresh_total, fresh_passed, total, passed = con.execute(
+                f"""
+                SELECT count(*) FILTER (WHERE check_name = ?),
+                       count(*) FILTER (WHERE check_name = ? AND passed),
+                       count(*) FILTER (WHERE check_name <> ?),
+                       count(*) FILTER (WHERE check_name <> ? AND passed)
+                FROM {TABLE} WHERE asset IN (?, ?) AND evaluated_at >= ?
+                """,
+                [FRESHNESS_CHECK] * 4 + [*assets, since],
+            ).fetchall()[0]
+            bronze = rows_per_day(TableLocation(f"{lake_root}/bronze/{contract.name}"), "_event_date")
+            quarantine = rows_per_day(
+                TableLocation(f"{lake_root}/quarantine/{contract.name}"), "_partition_date"
+            )
+            written = sum(n for d, n in bronze.items() if since_day <= d < today)
+            quarantined = sum(n for d, n in quarantine.items() if since_day <= d < today)
+            report.append(
+                SourceSlo(
+                    source=contract.name,
+                    freshness_evaluations=fresh_total,
+                    freshness_met_pct=_pct(fresh_passed, fresh_total),
+                    check_evaluations=total,
+                    checks_passed_pct=_pct(passed, total),
+                    rows_read=written + quarantined,
+                    rows_quarantined_pct=_pct(quarantined, written + quarantined),
+                )
+            )
+        return report
+    finally:
+        con.close()
