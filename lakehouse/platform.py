@@ -17,7 +17,7 @@ from lakehouse.assets.gold import gold_assets
 from lakehouse.assets.landing import landing_spec
 from lakehouse.assets.metadata import markdown_table
 from lakehouse.assets.partitions import calendar
-from lakehouse.assets.reports import slo_asset, slo_schedule
+from lakehouse.assets.reports import slo_sensor, slo_spec
 from lakehouse.assets.silver import silver_asset
 from lakehouse.checks.freshness import freshness_checks, freshness_sensor
 from lakehouse.checks.ledger import ledger_sensor
@@ -82,7 +82,7 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         ]
     lookback = max((loaded.contract.partitions.lookback_days for loaded in contracts), default=0)
     assets.append(gold_assets(settings.dbt_project_dir, partitions_def, lookback))
-    assets.append(slo_asset([loaded.contract for loaded in contracts]))
+    assets.append(slo_spec)
     freshness = freshness_checks([loaded.contract for loaded in contracts])
 
     metadata = {}
@@ -96,8 +96,11 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
     return dg.Definitions(
         assets=assets,
         asset_checks=freshness,
-        sensors=[freshness_sensor(freshness), ledger_sensor] if freshness else [ledger_sensor],
-        schedules=[slo_schedule],
+        sensors=[
+            *([freshness_sensor(freshness)] if freshness else []),
+            ledger_sensor,
+            slo_sensor([loaded.contract for loaded in contracts]),
+        ],
         executor=executor(settings.executor),
         resources={
             "lake": LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root),

@@ -85,7 +85,9 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
         breaker = circuit_breaker(plan, key)
         if not breaker.passed:
             yield from report(
-                context, with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version)
+                context,
+                with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version),
+                days_first=True,
             )
             raise dg.Failure(
                 description=f"bronze/{contract.name}: circuit breaker tripped, nothing was written: "

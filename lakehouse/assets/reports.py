@@ -1,50 +1,48 @@
-"""The data SLO report as an asset: its materialisation's metadata is the table in the UI."""
+"""The data SLO report in the UI: an external asset whose metadata a sensor refreshes.
+
+An observable report rather than a materialised asset: it reads the quality ledger and the
+tables' statistics and writes nothing, and as an external asset it stays out of partition-range
+runs (``--select '*'``) and of backfills.
+"""
 
 from collections.abc import Sequence
 
 import dagster as dg
-from pydantic import Field
 
 from lakehouse.assets.metadata import markdown_table
 from lakehouse.contracts.model import SourceContract
+from lakehouse.resources import DuckDBWarehouse, LakeStorage
 
 SLO_KEY = dg.AssetKey(["reports", "data_slo"])
+SLO_DAYS = 30
+
+slo_spec = dg.AssetSpec(
+    key=SLO_KEY,
+    group_name="reports",
+    kinds={"duckdb"},
+    description=f"Per source, over the last {SLO_DAYS} days: freshness met %, checks passed %, rows quarantined %. "
+    "Refreshed hourly by the data_slo_report sensor from the quality ledger and the tables' statistics; "
+    "`lakehouse checks slo` prints the same table.",
+)
 
 
-class SloConfig(dg.Config):
-    days: int = Field(default=30, ge=1, description="How many days back the report looks.")
-
-
-def slo_asset(contracts: Sequence[SourceContract]) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=SLO_KEY,
-        group_name="reports",
-        kinds={"duckdb"},
-        description="Per source, over the last N days: freshness met %, checks passed %, rows quarantined %. "
-        "Reads the quality ledger (brought up to date first) and the tables' statistics.",
-        required_resource_keys={"lake", "warehouse"},
+def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="data_slo_report",
+        minimum_interval_seconds=3600,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Brings the quality ledger up to date and records the data SLO table on reports/data_slo.",
     )
-    def data_slo(context: dg.AssetExecutionContext, config: SloConfig) -> dg.MaterializeResult:
+    def data_slo_report(
+        context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, lake: LakeStorage
+    ) -> dg.SensorResult:
         from lakehouse.checks.ledger import sync_ledger
         from lakehouse.checks.slo import HEADERS, slo_report
 
-        sync_ledger(context.instance, context.resources.warehouse.path)
-        report = slo_report(
-            contracts, context.resources.warehouse.path, context.resources.lake.lake_root, config.days
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "days": config.days,
-                "slo": dg.MetadataValue.md(markdown_table(HEADERS, [r.cells() for r in report])),
-            }
-        )
+        sync_ledger(context.instance, warehouse.path)
+        report = slo_report(contracts, warehouse.path, lake.lake_root, SLO_DAYS)
+        table = markdown_table(HEADERS, [r.cells() for r in report])
+        return dg.SensorResult(asset_events=[dg.AssetMaterialization(
+            asset_key=SLO_KEY, metadata={"days": SLO_DAYS, "slo": dg.MetadataValue.md(table)})])
 
-    return data_slo
-
-
-slo_schedule = dg.ScheduleDefinition(
-    name="data_slo_daily",
-    target=dg.AssetSelection.keys(SLO_KEY),
-    cron_schedule="0 7 * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+    return data_slo_report

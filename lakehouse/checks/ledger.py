@@ -11,12 +11,15 @@ skips a tick and catches up on the next.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import duckdb
 
 from lakehouse.checks.outcome import RUN_SCOPE
+from lakehouse.resources.warehouse import DuckDBWarehouse
+
+if TYPE_CHECKING:  # DuckDB loads when the ledger is written, not with the definitions
+    import duckdb
 
 TABLE = "quality.check_evaluations"
 COLUMNS = {
@@ -99,6 +102,8 @@ def sync_ledger(instance: dg.DagsterInstance, warehouse_path: str) -> int:
     Reads run by run (any instance storage, including the default run-sharded SQLite), the runs
     updated since shortly before the newest row the ledger holds.
     """
+    import duckdb
+
     con = duckdb.connect(warehouse_path)
     try:
         ensure_ledger(con)
@@ -120,13 +125,13 @@ def sync_ledger(instance: dg.DagsterInstance, warehouse_path: str) -> int:
     name="quality_ledger",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    required_resource_keys={"warehouse"},
-    description="Appends new check evaluations to the quality "
-    "ledger (quality.check_evaluations in the warehouse).",
+    description="Appends new check evaluations to the quality ledger (quality.check_evaluations in the warehouse).",
 )
-def ledger_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+def ledger_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse) -> dg.SkipReason:
+    import duckdb
+
     try:
-        appended = sync_ledger(context.instance, context.resources.warehouse.path)
+        appended = sync_ledger(context.instance, warehouse.path)
     except duckdb.IOException as error:  # dbt holds the warehouse: next tick
         return dg.SkipReason(f"warehouse busy, will retry: {error}")
     return dg.SkipReason(f"appended {appended} evaluation(s) to the ledger")

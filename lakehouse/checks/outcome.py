@@ -54,6 +54,8 @@ class CheckOutcome:
 
     @property
     def severity(self) -> str:
+        if self.passed:
+            return ERROR if self.blocking else WARN
         return ERROR if any(d.severity == ERROR for d in self.failures) else WARN
 
     def description(self) -> str:
@@ -91,13 +93,25 @@ class CheckOutcome:
             )
 
 
-def report(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome]) -> Iterator[dg.AssetCheckResult]:
-    """Yield each check's step result, then log its per-day evaluations (in that order)."""
+def report(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome], *, days_first: bool = False
+           ) -> Iterator[dg.AssetCheckResult]:
+    """Yield each check's step result, then log its per-day evaluations (in that order).
+
+    ``days_first`` logs the days before the step results: for a step that fails right after them
+    (a tripped circuit breaker, no materialisation), Dagster stops reading the step at its first
+    failing blocking result, and the days would be lost.
+    """
+    def log_days() -> None:
+        for outcome in outcomes:
+            for evaluation in outcome.day_evaluations():
+                context.log_event(evaluation)
+
+    if days_first:
+        log_days()
     for outcome in outcomes:
         yield outcome.step_result()
-    for outcome in outcomes:
-        for evaluation in outcome.day_evaluations():
-            context.log_event(evaluation)
+    if not days_first:
+        log_days()
 
 
 def with_metadata(outcomes: list[CheckOutcome], **extra: Any) -> list[CheckOutcome]:

@@ -150,3 +150,27 @@ def test_definitions_validate_names_a_bad_contract(tmp_path: Path, sources_dir: 
     )
     assert strict.returncode != 0
     assert "columns[5].type: unknown type 'integr'" in strict.stdout + strict.stderr
+
+
+def test_the_checks_command_passes_on_sample_data_and_fails_when_an_error_rule_does(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    settings = make_settings(tmp_path, sources)
+    env = environment(settings, tmp_path / "home")
+    env["LAKEHOUSE_PROJECT_DIR"] = str(tmp_path)
+    command = [str(BIN / "lakehouse"), "checks", "run", "--days", "3", "--orders-per-day", "150"]
+    done = run(command, env, tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    header = next(line for line in done.stdout.splitlines() if line.startswith("asset"))
+    assert header.split() == ["asset", "partition", "check", "severity", "result", "key", "metadata"]
+    assert "bronze/orders" in done.stdout and "freshness_check" in done.stdout
+    assert ", 0 failed," in done.stdout and "ledger row(s) appended" in done.stdout
+
+    orders = sources / "orders.yaml"
+    orders.write_text(orders.read_text().replace(
+        "value_set: [placed, paid, shipped, cancelled, refunded], severity: warn",
+        "value_set: [paid], severity: error"))
+    failed = run(command, env, tmp_path)
+    assert failed.returncode == 1
+    assert "error-severity checks failed" in failed.stderr
+    assert "quality_column_values_to_be_in_set_status" in failed.stdout and "FAILED" in failed.stdout

@@ -81,7 +81,8 @@ def test_a_seven_day_range_is_one_run_covering_every_partition(pipeline: Pipelin
         materialized = pipeline.instance.get_materialized_partitions(dg.AssetKey.from_user_string(key))
         assert sorted(materialized) == LOOKBACK + DAYS, key
     checks = pipeline.first.get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks)
+    errors = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    assert checks and not errors, errors
 
 
 def test_counts_are_consistent_across_layers(pipeline: Pipeline) -> None:

@@ -115,6 +115,13 @@ mutation ($partitions: [String!], $assets: [AssetKeyInput!]) {
   }
 }"""
 
+CHECK_EXECUTIONS = """
+query ($path: [String!]!, $check: String!) {
+  assetCheckExecutions(assetKey: {path: $path}, checkName: $check, limit: 50) {
+    partition status evaluation { success }
+  }
+}"""
+
 BACKFILL = """
 query ($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
@@ -147,6 +154,11 @@ def test_a_backfill_launched_through_the_ui_runs_the_range_as_one_run(dagster_de
         DAYS[0],
         DAYS[-1],
     )
+
+    # Each check result says which day it belongs to.
+    executions = server.graphql(CHECK_EXECUTIONS, path=["bronze", "orders"], check="reconciliation")
+    days = {e["partition"] for e in executions["assetCheckExecutions"] if e["evaluation"]}
+    assert set(DAYS) <= days, executions
 
     for path in ASSETS:
         stats = server.graphql(PARTITION_STATS, path=path)["assetNodeOrError"]["partitionStats"]

@@ -12,11 +12,10 @@ import pyarrow as pa
 import pytest
 
 from lakehouse.contracts.schema import bronze_schema
-from lakehouse.ingest.preflight import LandingFilesMissingError, NoFilesForDayError
 from lakehouse.ingest.landing import LandingUnavailableError
 from lakehouse.ingest.layout import LandingSchemaError
 from lakehouse.ingest.pii import token
-from lakehouse.ingest.preflight import plan_bronze
+from lakehouse.ingest.preflight import LandingFilesMissingError, NoFilesForDayError, plan_bronze
 from lakehouse.tables.delta import SchemaMismatchError
 from tests.conftest import PII_KEY
 from tests.helpers import EVENTS_CONTRACT, HEADER, Lake, data_file_digests, rows, string_values
