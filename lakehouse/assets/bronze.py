@@ -132,7 +132,13 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
                 plan.days,
                 key,
             ),
-            volume(written, plan.days, contract.volume, key),
+            volume(
+                written,
+                plan.days,
+                contract.volume,
+                key,
+                unjudged={d for d, c in result.days.items() if d < start and c.read == 0},
+            ),
         ]
         yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
 

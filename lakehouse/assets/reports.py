@@ -36,13 +36,23 @@ def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
     def data_slo_report(
         context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, lake: LakeStorage
     ) -> dg.SensorResult:
+        import duckdb
+
         from lakehouse.checks.ledger import sync_ledger
         from lakehouse.checks.slo import HEADERS, slo_report
 
-        sync_ledger(context.instance, warehouse.path)
-        report = slo_report(contracts, warehouse.path, lake.lake_root, SLO_DAYS)
+        try:
+            sync_ledger(context.instance, warehouse.path)
+            report = slo_report(contracts, warehouse.path, lake, SLO_DAYS)
+        except duckdb.IOException as error:  # dbt holds the warehouse: next tick
+            return dg.SensorResult(skip_reason=f"warehouse busy, will retry: {error}")
         table = markdown_table(HEADERS, [r.cells() for r in report])
-        return dg.SensorResult(asset_events=[dg.AssetMaterialization(
-            asset_key=SLO_KEY, metadata={"days": SLO_DAYS, "slo": dg.MetadataValue.md(table)})])
+        return dg.SensorResult(
+            asset_events=[
+                dg.AssetMaterialization(
+                    asset_key=SLO_KEY, metadata={"days": SLO_DAYS, "slo": dg.MetadataValue.md(table)}
+                )
+            ]
+        )
 
     return data_slo_report

@@ -72,10 +72,11 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
 
         days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
         outcomes = [
-            *evaluate_rules(contract, silver, days, key, loaded.version),
+            *evaluate_rules(contract, silver, days, key),
             silver_reconciliation(
                 result.expected_by_day,
                 result.held_by_day,
+                result.stale_by_day,
                 days,
                 key,
                 "keys" if contract.silver.mode == "scd2" else "rows",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from lakehouse.checks.outcome import RUN_SCOPE
+from lakehouse.checks.outcome import RUN_SCOPE, metadata_value
 from lakehouse.resources.warehouse import DuckDBWarehouse
 
 if TYPE_CHECKING:  # DuckDB loads when the ledger is written, not with the definitions
@@ -50,7 +50,7 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
 
 def _number(metadata: dict[str, Any], *keys: str) -> int | None:
     for key in keys:
-        value = getattr(metadata.get(key), "value", metadata.get(key))
+        value = metadata_value(metadata.get(key))
         if isinstance(value, int | float) and not isinstance(value, bool):
             return int(value)
     return None
@@ -74,7 +74,7 @@ def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
         entry = record.event_log_entry
         evaluation = entry.dagster_event.event_specific_data
         metadata = dict(evaluation.metadata or {})
-        if getattr(metadata.get("scope"), "value", None) == RUN_SCOPE:
+        if metadata_value(metadata.get("scope")) == RUN_SCOPE:
             continue  # a step's summary: its days are in the ledger one by one
         rows.append(
             (
@@ -88,7 +88,7 @@ def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
                 evaluation.passed,
                 _number(metadata, "evaluated_rows", "dagster_dbt/total_row_count"),
                 _number(metadata, "failing_rows", "dagster_dbt/failed_row_count"),
-                getattr(metadata.get("contract_version"), "value", None),
+                metadata_value(metadata.get("contract_version")),
                 evaluation.description,
                 datetime.fromtimestamp(entry.timestamp, tz=UTC),
             )

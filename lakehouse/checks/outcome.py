@@ -93,14 +93,16 @@ class CheckOutcome:
             )
 
 
-def report(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome], *, days_first: bool = False
-           ) -> Iterator[dg.AssetCheckResult]:
+def report(
+    context: dg.AssetExecutionContext, outcomes: list[CheckOutcome], *, days_first: bool = False
+) -> Iterator[dg.AssetCheckResult]:
     """Yield each check's step result, then log its per-day evaluations (in that order).
 
-    ``days_first`` logs the days before the step results: for a step that fails right after them
-    (a tripped circuit breaker, no materialisation), Dagster stops reading the step at its first
-    failing blocking result, and the days would be lost.
+    ``days_first`` logs the days before the step results, for a step that raises right after them
+    (a tripped circuit breaker): events logged with ``context.log_event`` reach Dagster with the
+    step's next yield, and after the last yield there is none.
     """
+
     def log_days() -> None:
         for outcome in outcomes:
             for evaluation in outcome.day_evaluations():
@@ -112,6 +114,11 @@ def report(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome], *, d
         yield outcome.step_result()
     if not days_first:
         log_days()
+
+
+def metadata_value(entry: object) -> object:
+    """A metadata entry's plain value (Dagster wraps them in ``MetadataValue``)."""
+    return getattr(entry, "value", entry)
 
 
 def with_metadata(outcomes: list[CheckOutcome], **extra: Any) -> list[CheckOutcome]:

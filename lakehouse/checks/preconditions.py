@@ -54,6 +54,11 @@ def schema_contract(plan: BronzePlan, key: dg.AssetKey, files: Sequence[FileRepo
         if problem.kind in _SCHEMA_PROBLEMS:
             for day in problem.days:
                 breaking[day].append(problem.message)
+    for report in files:
+        for name in report.absent_columns:
+            breaking[plan.clamp(report.arrival_date)].append(
+                f"{report.file}: required field {name} is in no record: removed or renamed upstream"
+            )
     added: dict[date, set[str]] = defaultdict(set)
     for report in files:
         added[plan.clamp(report.arrival_date)].update(
@@ -67,12 +72,26 @@ def schema_contract(plan: BronzePlan, key: dg.AssetKey, files: Sequence[FileRepo
     days = []
     for day in plan.days:
         if breaking[day]:
-            days.append(DayResult(day.isoformat(), passed=False, severity=ERROR, summary=" | ".join(breaking[day]),
-                                  metadata={"breaking": dg.MetadataValue.json(breaking[day])}))
+            days.append(
+                DayResult(
+                    day.isoformat(),
+                    passed=False,
+                    severity=ERROR,
+                    summary=" | ".join(breaking[day]),
+                    metadata={"breaking": dg.MetadataValue.json(breaking[day])},
+                )
+            )
         elif added[day]:
             notes = sorted(added[day])
-            days.append(DayResult(day.isoformat(), passed=False, severity=WARN, summary=" | ".join(notes),
-                                  metadata={"additive": dg.MetadataValue.json(notes)}))
+            days.append(
+                DayResult(
+                    day.isoformat(),
+                    passed=False,
+                    severity=WARN,
+                    summary=" | ".join(notes),
+                    metadata={"additive": dg.MetadataValue.json(notes)},
+                )
+            )
         else:
             days.append(DayResult(day.isoformat(), passed=True))
     return CheckOutcome(asset_key=key, name=SCHEMA, blocking=True, days=days)

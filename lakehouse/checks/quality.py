@@ -1,17 +1,22 @@
 """Quality: the contract's rules run by great-expectations on each day a run wrote to silver.
 
 great_expectations costs seconds to import, so it is imported here, when a check runs, never
-when Dagster loads definitions. Each day is validated on its own (one in-memory batch from the
-silver rows of that day), so a result says which day failed, with the evaluated and failing row
-counts and up to five failing values. A ``warn`` rule with ``max_flagged_pct`` escalates to an
-error on a day where more of its rows fail than that.
+when Dagster loads definitions. Each day is validated on its own (one in-memory batch), so a
+result says which day failed, with the evaluated and failing row counts and up to five failing
+values. The rows of a day are its silver rows; for an SCD2 dimension, the versions valid at the
+end of that day (the dimension as that day's snapshot left it).
+
+Percentages are failing rows over the day's rows (great-expectations' own percentage leaves
+nulls out of the denominator). A ``warn`` rule with ``max_flagged_pct`` escalates to a blocking
+error on a day where more of its rows fail than that, whatever ``mostly`` lets pass.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -29,6 +34,7 @@ EXAMPLES = 5
 
 def _expectation(rule: QualityRule, contract: SourceContract):
     import great_expectations.expectations as gxe
+    import pandas as pd
 
     class_name = "Expect" + "".join(part.capitalize() for part in rule.expect.split("_"))
     arguments = dict(rule.arguments)
@@ -36,9 +42,16 @@ def _expectation(rule: QualityRule, contract: SourceContract):
         arguments["column"] = rule.column
         column = contract.column_map[rule.column]
         for bound in ("min_value", "max_value"):  # dates and timestamps arrive as ISO strings
-            if column.column_type.is_temporal and isinstance(arguments.get(bound), str):
-                parsed = datetime.fromisoformat(arguments[bound])
-                arguments[bound] = parsed.date() if column.type == "date" else parsed
+            if not (column.column_type.is_temporal and isinstance(arguments.get(bound), str)):
+                continue
+            if column.type == "date":  # the frame holds datetime.date objects
+                arguments[bound] = date.fromisoformat(arguments[bound][:10])
+                continue
+            # Compared with pandas' UTC timestamps: naive bounds are read in the source's zone.
+            value = pd.Timestamp(arguments[bound])
+            if value.tzinfo is None:
+                value = value.tz_localize(contract.partitions.timezone)
+            arguments[bound] = value.tz_convert("UTC")
     return getattr(gxe, class_name)(**arguments)
 
 
@@ -60,15 +73,15 @@ def _context():
 
 
 def evaluate_rules(
-    contract: SourceContract, silver: TableLocation, days: list[date], key: dg.AssetKey, contract_version: str
+    contract: SourceContract, silver: TableLocation, days: list[date], key: dg.AssetKey
 ) -> list[CheckOutcome]:
     """One outcome per rule, with a result for every day in ``days``."""
-    if not contract.quality:
+    if not contract.quality or not days:
         return []
     frames = _silver_days(contract, silver, days)
-    context = _context()
     batches = (
-        context.data_sources.add_pandas("silver")
+        _context()
+        .data_sources.add_pandas("silver")
         .add_dataframe_asset(contract.entity_name)
         .add_batch_definition_whole_dataframe("day")
     )
@@ -80,83 +93,100 @@ def evaluate_rules(
             outcome = batch.validate(
                 expectation, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
             )
-            results[quality_check_name(rule)].append(_day_result(day, rule, outcome))
+            results[quality_check_name(rule)].append(_day_result(day, rule, outcome, len(frames[day])))
     return [
         CheckOutcome(
             asset_key=key,
             name=quality_check_name(rule),
             blocking=rule_blocks(rule),
             days=results[quality_check_name(rule)],
-            metadata={"expectation": rule.expect, "contract_version": contract_version},
+            metadata={"expectation": rule.expect},
         )
         for rule, _ in expectations
     ]
 
 
+def _columns(contract: SourceContract) -> list[str]:
+    """The columns the rules read (a table-level rule reads none; its frame keeps the day column)."""
+    needed = {EVENT_DATE}
+    for rule in contract.quality:
+        needed.update([rule.column] if rule.column else rule.arguments.get("column_list", []))
+    return sorted(needed)
+
+
 def _silver_days(contract: SourceContract, silver: TableLocation, days: list[date]) -> dict[date, Any]:
-    """The silver rows of each day, as pandas frames of the columns the rules read."""
+    """The rows of each day, as pandas frames of the columns the rules read."""
     import pandas as pd
 
-    columns = sorted(
-        {
-            c
-            for r in contract.quality
-            for c in (
-                [r.column] if r.column else r.arguments.get("column_list", [c.name for c in contract.columns])
-            )
-        }
-        | {EVENT_DATE}
-    )
+    columns = _columns(contract)
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    frames = dict.fromkeys(days, empty)
     dataset = partition_dataset(silver)
-    frames = {day: pd.DataFrame({c: pd.Series(dtype="object") for c in columns}) for day in days}
     if dataset is None:
         return frames
+    selected = ", ".join(ident(c) for c in columns)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.register("silver", dataset)
+        if contract.silver.mode == "scd2":
+            zone = ZoneInfo(contract.partitions.timezone)
+            for day in days:
+                day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+                frames[day] = con.execute(
+                    f"SELECT {selected} FROM silver WHERE valid_from < ? AND (valid_to IS NULL OR valid_to >= ?)",
+                    [day_end, day_end],
+                ).df(date_as_object=True)
+            return frames
         data = con.execute(
-            f"SELECT {', '.join(ident(c) for c in columns)} FROM silver "
-            f"WHERE {day_range(EVENT_DATE, min(days), max(days))}"
-        ).df()
+            f"SELECT {selected} FROM silver WHERE {day_range(EVENT_DATE, min(days), max(days))}"
+        ).df(date_as_object=True)
     finally:
         con.close()
     for day, frame in data.groupby(EVENT_DATE):
-        day = day.date() if hasattr(day, "date") else day
         frames[day] = frame.reset_index(drop=True)
     return frames
 
 
-def _day_result(day: date, rule: QualityRule, outcome) -> DayResult:
+def _day_result(day: date, rule: QualityRule, outcome, rows: int) -> DayResult:
     result = outcome.result or {}
-    evaluated = result.get("element_count")
     failing = result.get("unexpected_count")
-    failing_pct = result.get("unexpected_percent")
-    examples = [_plain(v) for v in (result.get("partial_unexpected_list") or [])[:EXAMPLES]]
+    failing_pct = None if failing is None or not rows else 100.0 * failing / rows
     metadata: dict[str, Any] = {
-        "evaluated_rows": evaluated,
+        "evaluated_rows": rows,
         "failing_rows": failing,
         "failing_pct": None if failing_pct is None else round(failing_pct, 3),
     }
+    examples = [_plain(v) for v in (result.get("partial_unexpected_list") or [])[:EXAMPLES]]
     if examples:
         metadata["failing_examples"] = dg.MetadataValue.json(examples)
     if "observed_value" in result:
         metadata["observed_value"] = _plain(result["observed_value"])
-    passed = bool(outcome.success)
-    severity = ERROR if rule.severity == "error" else WARN
-    summary = ""
-    if not passed:
-        summary = (
-            f"{rule.rule_id}: {failing} of {evaluated} rows ({failing_pct:.2f}%)"
-            if failing is not None and evaluated
-            else f"{rule.rule_id}: observed {result.get('observed_value')}"
+    error = (outcome.exception_info or {}).get("exception_message") if outcome.exception_info else None
+    if error:  # great-expectations could not evaluate the rule: say why, never pass it
+        metadata["error"] = error
+        return DayResult(
+            day.isoformat(),
+            passed=False,
+            severity=ERROR if rule_blocks(rule) else WARN,
+            metadata=metadata,
+            summary=f"{rule.rule_id}: could not be evaluated: {error}",
         )
+
     escalated = (
         rule.max_flagged_pct is not None and failing_pct is not None and failing_pct > rule.max_flagged_pct
     )
+    passed = bool(outcome.success) and not escalated
+    summary = ""
+    if not passed:
+        summary = (
+            f"{rule.rule_id}: {failing} of {rows} rows ({failing_pct:.2f}%)"
+            if failing_pct is not None
+            else f"{rule.rule_id}: observed {_plain(result.get('observed_value'))}"
+        )
     if escalated:
-        severity = ERROR
         summary += f", more than max_flagged_pct={rule.max_flagged_pct:g}%"
+    severity = ERROR if rule.severity == "error" or escalated else WARN
     return DayResult(day.isoformat(), passed=passed, severity=severity, metadata=metadata, summary=summary)
 
 

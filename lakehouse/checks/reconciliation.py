@@ -48,12 +48,18 @@ def bronze_reconciliation(
 
 
 def silver_reconciliation(
-    expected: Mapping[date, int], held: Mapping[date, int], days: list[date], key: dg.AssetKey, what: str
+    expected: Mapping[date, int],
+    held: Mapping[date, int],
+    stale: Mapping[date, int],
+    days: list[date],
+    key: dg.AssetKey,
+    what: str,
 ) -> CheckOutcome:
-    """``expected`` and ``held`` count ``what`` per day (rows, or keys with one current version)."""
+    """``expected`` and ``held`` count ``what`` per day (rows, or keys with one current version);
+    ``stale`` rows (keys bronze no longer has) are reported, not failed: merge never deletes."""
     results = []
     for day in days:
-        e, h = expected.get(day, 0), held.get(day, 0)
+        e, h, st = expected.get(day, 0), held.get(day, 0), stale.get(day, 0)
         results.append(
             DayResult(
                 day.isoformat(),
@@ -62,6 +68,7 @@ def silver_reconciliation(
                 metadata={
                     f"expected_{what}": e,
                     f"held_{what}": h,
+                    "stale_rows": st,
                     "evaluated_rows": e,
                     "failing_rows": abs(e - h),
                 },

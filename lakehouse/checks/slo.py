@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import duckdb
-
 from lakehouse.assets.naming import bronze_key, silver_key
 from lakehouse.checks.ledger import TABLE, ensure_ledger
 from lakehouse.contracts.model import SourceContract
-from lakehouse.tables.location import TableLocation
+from lakehouse.contracts.schema import EVENT_DATE
+from lakehouse.resources.storage import LakeStorage
 from lakehouse.tables.stats import rows_per_day
 
 FRESHNESS_CHECK = "freshness_check"  # the name Dagster's time-partition freshness checks carry
@@ -58,13 +57,16 @@ def _pct(part: int, whole: int) -> float | None:
 def slo_report(
     contracts: Sequence[SourceContract],
     warehouse_path: str,
-    lake_root: str,
+    lake: LakeStorage,
     days: int,
     today: date | None = None,
 ) -> list[SourceSlo]:
+    """The last ``days`` days up to and including ``today`` (UTC), for evaluations and rows alike."""
+    import duckdb
+
     today = today or datetime.now(UTC).date()
-    since_day = today - timedelta(days=days)
-    since = datetime.combine(since_day, datetime.min.time(), tzinfo=UTC)
+    first_day = today - timedelta(days=days - 1)
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     con = duckdb.connect(warehouse_path)
     try:
         ensure_ledger(con)
@@ -81,12 +83,10 @@ def slo_report(
                 """,
                 [FRESHNESS_CHECK] * 4 + [*assets, since],
             ).fetchall()[0]
-            bronze = rows_per_day(TableLocation(f"{lake_root}/bronze/{contract.name}"), "_event_date")
-            quarantine = rows_per_day(
-                TableLocation(f"{lake_root}/quarantine/{contract.name}"), "_partition_date"
-            )
-            written = sum(n for d, n in bronze.items() if since_day <= d < today)
-            quarantined = sum(n for d, n in quarantine.items() if since_day <= d < today)
+            bronze = rows_per_day(lake.table("bronze", contract.name), EVENT_DATE)
+            quarantine = rows_per_day(lake.table("quarantine", contract.name), "_partition_date")
+            written = sum(n for d, n in bronze.items() if first_day <= d <= today)
+            quarantined = sum(n for d, n in quarantine.items() if first_day <= d <= today)
             report.append(
                 SourceSlo(
                     source=contract.name,

@@ -12,8 +12,6 @@ downstream assets of the run do not run (gold never builds on bad silver).
 
 from __future__ import annotations
 
-import re
-
 import dagster as dg
 
 from lakehouse.contracts.model import QualityRule, SourceContract
@@ -25,8 +23,7 @@ VOLUME = "volume"
 
 
 def quality_check_name(rule: QualityRule) -> str:
-    """A Dagster check name for a rule: its id with everything but letters, digits and _ folded."""
-    return "quality_" + re.sub(r"[^A-Za-z0-9_]+", "_", rule.rule_id).strip("_")
+    return "quality_" + rule.check_id
 
 
 def rule_blocks(rule: QualityRule) -> bool:

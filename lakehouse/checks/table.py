@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from lakehouse.checks.outcome import RUN_SCOPE
+from lakehouse.checks.outcome import metadata_value as _value
 
 # The metadata worth a glance, in this order, when present.
 _KEYS = (
@@ -38,10 +39,6 @@ class CheckRow:
     @property
     def is_error(self) -> bool:
         return not self.passed and self.severity == "error"
-
-
-def _value(entry: object) -> object:
-    return getattr(entry, "value", entry)
 
 
 def check_rows(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[CheckRow]:
@@ -76,18 +73,22 @@ def _fit(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     keep = width - 1
-    return text[: keep - keep // 2] + "…" + text[-(keep // 2):]
+    return text[: keep - keep // 2] + "…" + text[-(keep // 2) :]
 
 
 def render(rows: list[CheckRow]) -> str:
     headers = ("asset", "partition", "check", "severity", "result", "key metadata")
     limits = (36, 10, 48, 8, 6)
-    cells = [(_fit(r.asset, limits[0]), r.partition, _fit(r.check, limits[2]), r.severity, r.result, r.detail)
-             for r in rows]
+    cells = [
+        (_fit(r.asset, limits[0]), r.partition, _fit(r.check, limits[2]), r.severity, r.result, r.detail)
+        for r in rows
+    ]
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers[:-1])]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1]]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cell[:-1], widths, strict=True)) + "  " + cell[-1]
-              for cell in cells]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(cell[:-1], widths, strict=True)) + "  " + cell[-1]
+        for cell in cells
+    ]
     return "\n".join(lines)
 
 

@@ -2,13 +2,15 @@
 
 Counts come from the Delta log's statistics (``tables/stats.py``): the table is the truth about
 what it holds, including days a later run restated, and reading them costs no data file. Days
-before the table's first day are not history (a new source has none); a day with no history is
-judged on ``min_rows`` alone.
+before the table's first row are not history (a new source has none); a day with no history is
+judged on ``min_rows`` alone. A lookback day of a run for which nothing at all was read is
+reported, not judged: it precedes the source's data (a day of the run itself without files
+trips the circuit breaker instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 
 import dagster as dg
@@ -20,18 +22,26 @@ from lakehouse.contracts.model import Volume
 TRAILING_DAYS = 7
 
 
-def volume(counts: Mapping[date, int], days: list[date], rules: Volume, key: dg.AssetKey) -> CheckOutcome:
+def volume(
+    counts: Mapping[date, int],
+    days: list[date],
+    rules: Volume,
+    key: dg.AssetKey,
+    unjudged: Collection[date] = (),
+) -> CheckOutcome:
+    """``counts``: rows per day in the table; ``unjudged``: days to report without judging (the
+    lookback days of a run for which nothing at all was read: before the source's data begins)."""
     first_day = min((d for d, n in counts.items() if n), default=None)
     results = []
     for day in days:
         rows = counts.get(day, 0)
-        if first_day is not None and day < first_day:
+        if day in unjudged:
             results.append(
                 DayResult(
                     day.isoformat(),
                     passed=True,
                     severity=rules.severity,
-                    metadata={"rows": rows, "note": "before the table's first row"},
+                    metadata={"rows": rows, "note": "no rows read for this day"},
                 )
             )
             continue
@@ -52,10 +62,7 @@ def volume(counts: Mapping[date, int], days: list[date], rules: Volume, key: dg.
             )
         metadata = {"rows": rows, "evaluated_rows": rows, "trailing_days": len(history)}
         if average is not None:
-            metadata |= {
-                "trailing_average": round(average, 1),
-                "change_pct": round(change, 1) if change is not None else None,
-            }
+            metadata |= {"trailing_average": round(average, 1), "change_pct": round(change, 1)}
         results.append(
             DayResult(
                 day.isoformat(),

@@ -136,9 +136,6 @@ EXPECTATIONS: dict[str, ExpectationSpec] = {
         ExpectationSpec(
             "table_row_count_to_be_between", {}, {"min_value": int, "max_value": int}, needs_column=False
         ),
-        ExpectationSpec(
-            "table_columns_to_match_set", {"column_set": list}, {"exact_match": bool}, needs_column=False
-        ),
     ]
 }
 

@@ -143,6 +143,11 @@ class QualityRule(BaseModel):
     def rule_id(self) -> str:
         return self.name or (f"{self.expect}({self.column})" if self.column else self.expect)
 
+    @property
+    def check_id(self) -> str:
+        """The id as Dagster check names allow it: everything but letters, digits and _ folded."""
+        return re.sub(r"[^A-Za-z0-9_]+", "_", self.rule_id).strip("_")
+
     @model_validator(mode="after")
     def _known_expectation(self) -> QualityRule:
         spec = EXPECTATIONS.get(self.expect)
@@ -295,7 +300,11 @@ class SourceContract(_Strict):
                 need(f"{path}.column_list[{j}]", name)
             if rule.max_flagged_pct is not None and not spec.row_level:
                 raise ValueError(f"{path}: max_flagged_pct applies to row-level rules only")
-        ids = [r.rule_id for r in self.quality]
+            if rule.max_flagged_pct is not None and rule.severity == "error":
+                raise ValueError(
+                    f"{path}: max_flagged_pct escalates warn rules; an error rule blocks already"
+                )
+        ids = [r.check_id for r in self.quality]
         if len(set(ids)) != len(ids):
             raise ValueError("quality: two rules have the same id; give one a 'name'")
         return self

@@ -27,7 +27,7 @@ from lakehouse.contracts.schema import EVENT_DATE, silver_schema
 from lakehouse.days import days_between, restated_days
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
-from lakehouse.silver.scd2 import EXISTING_VIEW, versions_sql
+from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, versions_sql
 from lakehouse.sql import ARROW_BATCH_ROWS, day_range, ident, literal, scalar
 from lakehouse.tables.delta import partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
@@ -53,6 +53,7 @@ class SilverResult:
     # for scd2 the keys of the day's snapshot, and how many of them have one current version).
     expected_by_day: dict[date, int] = field(default_factory=dict)
     held_by_day: dict[date, int] = field(default_factory=dict)
+    stale_by_day: dict[date, int] = field(default_factory=dict)  # merge: rows whose key bronze no longer has
 
 
 def build_range(
@@ -228,23 +229,63 @@ def _rows_by_day(con, silver: TableLocation, first: date, last: date) -> dict[da
 
 def _reconcile(con, contract, result) -> None:
     """Count, per day, what silver should hold and what it holds (``silver_after`` is registered
-    by ``_rows_by_day``)."""
+    by ``_rows_by_day``).
+
+    merge: the batch's keys (one row each after dedup) against the rows silver holds for them; a
+    key held twice (its event date moved outside the window) fails. Keys silver holds that the
+    batch no longer has (their files were dropped, their rows now quarantined) are reported as
+    stale: merge never deletes. append: rows against rows. scd2: the snapshot's keys against
+    those whose single current version agrees with the latest observation in the batch (or
+    started later than it).
+    """
     days = days_between(result.window_start, result.window_end)
     result.expected_by_day = dict.fromkeys(days, 0)
     result.held_by_day = dict.fromkeys(days, 0)
+    result.stale_by_day = dict.fromkeys(days, 0)
     if contract.silver.mode == "scd2":
+        valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
+        order = (
+            f"{valid_from} DESC, {ident(contract.partitions.event_time)} DESC, _arrival_date DESC, "
+            "_ingested_at DESC, _source_file DESC, _row_number DESC"
+        )
         rows = con.execute(
             f"""
-            WITH current AS (SELECT _sk, count(*) FILTER (WHERE is_current) AS n FROM silver_after GROUP BY _sk)
-            SELECT b.{EVENT_DATE}, count(DISTINCT b._sk), count(DISTINCT b._sk) FILTER (WHERE current.n = 1)
-            FROM batch b LEFT JOIN current USING (_sk) GROUP BY 1
+            WITH latest AS (
+                SELECT _sk, {valid_from} AS observed_from, {attr_hash(contract)} AS observed FROM batch
+                QUALIFY row_number() OVER (PARTITION BY _sk ORDER BY {order}) = 1
+            ),
+            current AS (
+                SELECT _sk, count(*) AS n, any_value(valid_from) AS valid_from,
+                       any_value({attr_hash(contract)}) AS held
+                FROM silver_after WHERE is_current GROUP BY _sk
+            ),
+            consistent AS (
+                SELECT latest._sk FROM latest JOIN current USING (_sk)
+                WHERE current.n = 1 AND (current.held = latest.observed OR current.valid_from > latest.observed_from)
+            )
+            SELECT b.{EVENT_DATE}, count(DISTINCT b._sk),
+                   count(DISTINCT b._sk) FILTER (WHERE b._sk IN (SELECT _sk FROM consistent))
+            FROM batch b GROUP BY 1
             """
         ).fetchall()
         for day, expected, held in rows:
             result.expected_by_day[day], result.held_by_day[day] = expected, held
         return
-    source = "merged" if contract.silver.mode == "merge" else "batch"
+    if contract.silver.mode == "append":
+        result.expected_by_day.update(
+            dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM batch GROUP BY 1").fetchall())
+        )
+        result.held_by_day.update(result.rows_by_day)
+        return
+    window = day_range(EVENT_DATE, result.window_start, result.window_end)
     result.expected_by_day.update(
-        dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM {source} GROUP BY 1").fetchall())
+        dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM merged GROUP BY 1").fetchall())
     )
-    result.held_by_day.update(result.rows_by_day)
+    for day, held, stale in con.execute(
+        f"""
+        SELECT {EVENT_DATE}, count(*) FILTER (WHERE _sk IN (SELECT _sk FROM merged)),
+               count(*) FILTER (WHERE _sk NOT IN (SELECT _sk FROM merged))
+        FROM silver_after WHERE {window} GROUP BY 1
+        """
+    ).fetchall():
+        result.held_by_day[day], result.stale_by_day[day] = held, stale

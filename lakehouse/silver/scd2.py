@@ -18,7 +18,8 @@ EXISTING_VIEW = "silver_existing"
 TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_number"
 
 
-def _attr_hash(contract: SourceContract) -> str:
+def attr_hash(contract: SourceContract) -> str:
+    """SQL for a hash of a row's tracked columns: equal hashes, same version."""
     fields = ", ".join(f"{ident(c)} := {ident(c)}" for c in contract.tracked_columns)
     return f"sha256(to_json(struct_pack({fields})))"
 
@@ -39,9 +40,9 @@ def versions_sql(contract: SourceContract, observations_sql: str) -> str:
         WITH observations AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
         existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM observations)),
         timeline AS (
-            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM observations
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM observations
             UNION ALL
-            SELECT {cols}, valid_from, {_attr_hash(contract)} AS _attr_hash FROM existing
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM existing
         ),
         -- Same key and start: the newest observation decides the attributes (a correction)...
         winning AS (

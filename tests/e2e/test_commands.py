@@ -167,9 +167,12 @@ def test_the_checks_command_passes_on_sample_data_and_fails_when_an_error_rule_d
     assert ", 0 failed," in done.stdout and "ledger row(s) appended" in done.stdout
 
     orders = sources / "orders.yaml"
-    orders.write_text(orders.read_text().replace(
-        "value_set: [placed, paid, shipped, cancelled, refunded], severity: warn",
-        "value_set: [paid], severity: error"))
+    orders.write_text(
+        orders.read_text().replace(
+            "value_set: [placed, paid, shipped, cancelled, refunded], severity: warn",
+            "value_set: [paid], severity: error",
+        )
+    )
     failed = run(command, env, tmp_path)
     assert failed.returncode == 1
     assert "error-severity checks failed" in failed.stderr

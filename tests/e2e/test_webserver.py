@@ -92,7 +92,7 @@ def dagster_dev(tmp_path: Path):
         server.wait_until_up(process, log)
         yield server, log
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

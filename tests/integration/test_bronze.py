@@ -143,7 +143,11 @@ def test_rerun_of_a_partition_is_byte_identical(lake: Lake) -> None:
 
 
 def test_days_outside_the_run_and_its_lookback_are_untouched(lake: Lake) -> None:
-    lake.file("events/2026-03-04/a.csv", f"{HEADER}\ne12,acc-6,,click,9.00,1,true,2026-03-04T10:00:00Z\n", arrived=D4)
+    lake.file(
+        "events/2026-03-04/a.csv",
+        f"{HEADER}\ne12,acc-6,,click,9.00,1,true,2026-03-04T10:00:00Z\n",
+        arrived=D4,
+    )
     lake.ingest(D1, D4)
     d4_files = [u for u in lake.bronze.open().file_uris() if "2026-03-04" in u]
     lake.file(
@@ -269,10 +273,16 @@ def test_a_missing_required_column_fails_loudly_and_writes_nothing(lake: Lake) -
 
 
 def test_a_column_missing_from_a_file_is_a_breaking_change_even_if_nullable(lake: Lake) -> None:
-    lake.file("events/2026-03-04/a.csv", "event_id,kind,amount,happened_at\ne30,click,1.00,2026-03-04T10:00:00Z\n",
-              arrived=D4)
-    with pytest.raises(LandingSchemaError, match=r"declared column\(s\) account, email, units, active missing .*"
-                                                 r"removed or renamed upstream"):
+    lake.file(
+        "events/2026-03-04/a.csv",
+        "event_id,kind,amount,happened_at\ne30,click,1.00,2026-03-04T10:00:00Z\n",
+        arrived=D4,
+    )
+    with pytest.raises(
+        LandingSchemaError,
+        match=r"declared column\(s\) account, email, units, active missing .*"
+        r"removed or renamed upstream",
+    ):
         lake.ingest(D4, D4)
 
 
@@ -339,12 +349,20 @@ def test_rewriting_a_day_whose_files_are_gone_is_refused(lake: Lake) -> None:
     lake.ingest(D1, D3)
     version, digests = lake.bronze.open().version(), data_file_digests(lake.bronze)
     (lake.landing / "events/2026-03-03/a.csv").unlink()  # expired from the landing zone
-    plan = plan_bronze(lake.contract, start=D3, end=D3, landing_root=str(lake.landing), bronze=lake.bronze,
-                       quarantine=lake.quarantine)
+    plan = plan_bronze(
+        lake.contract,
+        start=D3,
+        end=D3,
+        landing_root=str(lake.landing),
+        bronze=lake.bronze,
+        quarantine=lake.quarantine,
+    )
     assert [p.kind for p in plan.problems] == ["no files", "files gone"]  # every reason, not just the first
     with pytest.raises(NoFilesForDayError, match="events: no landing files for 2026-03-03"):
         lake.ingest(D3, D3)
-    with pytest.raises(LandingFilesMissingError, match=r"events/2026-03-03/a.csv \(rows of 2026-03-01, 2026-03-03\)"):
+    with pytest.raises(
+        LandingFilesMissingError, match=r"events/2026-03-03/a.csv \(rows of 2026-03-01, 2026-03-03\)"
+    ):
         lake.ingest(D3, D3, allow_empty_days=True)
     assert (lake.bronze.open().version(), data_file_digests(lake.bronze)) == (version, digests)
     lake.ingest(D3, D3, allow_empty_days=True, allow_missing_files=True)

@@ -10,6 +10,7 @@ import pytest
 
 from lakehouse.checks.freshness import deadline_cron
 from lakehouse.checks.outcome import RUN_SCOPE, CheckOutcome, DayResult
+from lakehouse.checks.reconciliation import bronze_reconciliation, silver_reconciliation
 from lakehouse.checks.specs import bronze_check_specs, quality_check_name, silver_check_specs
 from lakehouse.checks.table import check_rows, render, summary_line
 from lakehouse.checks.volume import volume
@@ -23,11 +24,21 @@ DAYS = [date(2026, 3, d) for d in range(1, 11)]
 
 
 def test_a_check_reports_each_day_and_a_step_result_naming_the_failing_days() -> None:
-    outcome = CheckOutcome(KEY, "volume", blocking=False, days=[
-        DayResult("2026-03-01", passed=True, severity="warn"),
-        DayResult("2026-03-02", passed=False, severity="warn", summary="40 rows, fewer than min_rows=100",
-                  metadata={"rows": 40}),
-    ])
+    outcome = CheckOutcome(
+        KEY,
+        "volume",
+        blocking=False,
+        days=[
+            DayResult("2026-03-01", passed=True, severity="warn"),
+            DayResult(
+                "2026-03-02",
+                passed=False,
+                severity="warn",
+                summary="40 rows, fewer than min_rows=100",
+                metadata={"rows": 40},
+            ),
+        ],
+    )
     step = outcome.step_result()
     assert (step.passed, step.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert step.description == "failed on 2026-03-02: 40 rows, fewer than min_rows=100"
@@ -38,10 +49,20 @@ def test_a_check_reports_each_day_and_a_step_result_naming_the_failing_days() ->
 
 
 def test_one_error_day_makes_the_step_result_an_error() -> None:
-    outcome = CheckOutcome(KEY, "quality_x", blocking=True, days=[
-        DayResult("2026-03-01", passed=False, severity="warn", summary="1 of 100 rows"),
-        DayResult("2026-03-02", passed=False, severity="error", summary="30 of 100 rows, more than max_flagged_pct"),
-    ])
+    outcome = CheckOutcome(
+        KEY,
+        "quality_x",
+        blocking=True,
+        days=[
+            DayResult("2026-03-01", passed=False, severity="warn", summary="1 of 100 rows"),
+            DayResult(
+                "2026-03-02",
+                passed=False,
+                severity="error",
+                summary="30 of 100 rows, more than max_flagged_pct",
+            ),
+        ],
+    )
     assert outcome.step_result().severity == dg.AssetCheckSeverity.ERROR
 
 
@@ -50,33 +71,66 @@ def test_volume_against_the_trailing_average_and_min_rows() -> None:
     outcome = volume(counts, DAYS, Volume(min_rows=10, max_change_pct=20, severity="warn"), KEY)
     by_day = {d.day: d for d in outcome.days}
     assert by_day["2026-03-01"].passed and by_day["2026-03-01"].metadata["trailing_days"] == 0
-    assert not by_day["2026-03-08"].passed and "-60% against the 7-day average 100" in by_day["2026-03-08"].summary
+    assert (
+        not by_day["2026-03-08"].passed
+        and "-60% against the 7-day average 100" in by_day["2026-03-08"].summary
+    )
     assert by_day["2026-03-09"].passed  # 90 vs the average of 100, 100, ..., 40
-    assert not by_day["2026-03-10"].passed and "0 rows, fewer than min_rows=10" in by_day["2026-03-10"].summary
+    assert (
+        not by_day["2026-03-10"].passed and "0 rows, fewer than min_rows=10" in by_day["2026-03-10"].summary
+    )
     assert {d.severity for d in outcome.days} == {"warn"} and not outcome.blocking
 
 
-def test_days_before_the_first_row_are_not_judged() -> None:
+def test_lookback_days_with_nothing_read_are_reported_not_judged() -> None:
     counts = {DAYS[5]: 100}
-    outcome = volume(counts, DAYS[:6], Volume(min_rows=50), KEY)
+    outcome = volume(counts, DAYS[3:6], Volume(min_rows=50), KEY, unjudged={DAYS[3], DAYS[4]})
     assert all(d.passed for d in outcome.days)
-    assert outcome.days[0].metadata["note"] == "before the table's first row"
+    assert outcome.days[0].metadata["note"] == "no rows read for this day"
+    judged = volume({DAYS[5]: 0}, [DAYS[5]], Volume(min_rows=50), KEY)  # a day fully quarantined, say
+    assert not judged.passed
+
+
+def test_reconciliation_fails_on_rows_unaccounted_for_and_reports_stale_silver_rows() -> None:
+    day = DAYS[0]
+    bronze = bronze_reconciliation({day: 10}, {day: 8}, {day: 1}, [day], KEY)
+    assert (
+        not bronze.passed
+        and bronze.days[0].summary == "read 10 but bronze holds 8 and quarantine 1 (+1 unaccounted)"
+    )
+    silver = silver_reconciliation({day: 5}, {day: 5}, {day: 2}, [day], KEY, "rows")
+    assert silver.passed and silver.days[0].metadata["stale_rows"] == 2
+    assert not silver_reconciliation({day: 5}, {day: 6}, {}, [day], KEY, "rows").passed
 
 
 def test_check_names_and_blocking_follow_the_contract() -> None:
     contract = contract_from(EVENTS_CONTRACT)
-    bronze = {s.name: s for s in bronze_check_specs(contract, KEY, dg.DailyPartitionsDefinition("2026-01-01"))}
+    bronze = {
+        s.name: s for s in bronze_check_specs(contract, KEY, dg.DailyPartitionsDefinition("2026-01-01"))
+    }
     assert set(bronze) == {"circuit_breaker", "schema_contract", "reconciliation", "volume"}
     assert bronze["circuit_breaker"].blocking and not bronze["volume"].blocking
-    silver = {s.name: s for s in silver_check_specs(contract, dg.AssetKey(["silver", "events"]),
-                                                   dg.DailyPartitionsDefinition("2026-01-01"))}
-    assert set(silver) == {"quality_column_values_to_be_between_amount", "quality_column_values_to_be_in_set_kind",
-                           "reconciliation"}
+    silver = {
+        s.name: s
+        for s in silver_check_specs(
+            contract, dg.AssetKey(["silver", "events"]), dg.DailyPartitionsDefinition("2026-01-01")
+        )
+    }
+    assert set(silver) == {
+        "quality_column_values_to_be_between_amount",
+        "quality_column_values_to_be_in_set_kind",
+        "reconciliation",
+    }
     assert not silver["quality_column_values_to_be_between_amount"].blocking  # a warn rule
-    escalating = contract_from(EVENTS_CONTRACT, **{"min_value: 0, severity: warn}": "min_value: 0, severity: warn, max_flagged_pct: 5}"})
+    escalating = contract_from(
+        EVENTS_CONTRACT,
+        **{"min_value: 0, severity: warn}": "min_value: 0, severity: warn, max_flagged_pct: 5}"},
+    )
     rule = escalating.quality[0]
     assert quality_check_name(rule) == "quality_column_values_to_be_between_amount"
-    specs = silver_check_specs(escalating, dg.AssetKey(["silver", "events"]), dg.DailyPartitionsDefinition("2026-01-01"))
+    specs = silver_check_specs(
+        escalating, dg.AssetKey(["silver", "events"]), dg.DailyPartitionsDefinition("2026-01-01")
+    )
     assert next(s for s in specs if s.name == quality_check_name(rule)).blocking
 
 
@@ -90,18 +144,33 @@ def test_a_max_lag_of_a_day_or_more_is_refused_with_the_reason(tmp_path: Path) -
     text = (REPO / "sources" / "orders.yaml").read_text().replace("max_lag: 6h", "max_lag: 30h")
     path = tmp_path / "orders.yaml"
     path.write_text(text)
-    with pytest.raises(ContractError, match=r"freshness.max_lag: must be at least 1m and under 24h for daily"):
+    with pytest.raises(
+        ContractError, match=r"freshness.max_lag: must be at least 1m and under 24h for daily"
+    ):
         load_contract(path)
 
 
 def test_the_check_table_lists_days_and_leaves_out_step_summaries() -> None:
-    outcome = CheckOutcome(KEY, "reconciliation", blocking=True, days=[
-        DayResult("2026-03-01", passed=True, metadata={"evaluated_rows": 10, "failing_rows": 0}),
-        DayResult("2026-03-02", passed=False, summary="read 10 but bronze holds 9 and quarantine 0 (+1 unaccounted)",
-                  metadata={"evaluated_rows": 10, "failing_rows": 1}),
-    ])
-    evaluations = [*outcome.day_evaluations(), dg.AssetCheckEvaluation(
-        asset_key=KEY, check_name="reconciliation", passed=False, metadata={"scope": RUN_SCOPE})]
+    outcome = CheckOutcome(
+        KEY,
+        "reconciliation",
+        blocking=True,
+        days=[
+            DayResult("2026-03-01", passed=True, metadata={"evaluated_rows": 10, "failing_rows": 0}),
+            DayResult(
+                "2026-03-02",
+                passed=False,
+                summary="read 10 but bronze holds 9 and quarantine 0 (+1 unaccounted)",
+                metadata={"evaluated_rows": 10, "failing_rows": 1},
+            ),
+        ],
+    )
+    evaluations = [
+        *outcome.day_evaluations(),
+        dg.AssetCheckEvaluation(
+            asset_key=KEY, check_name="reconciliation", passed=False, metadata={"scope": RUN_SCOPE}
+        ),
+    ]
     rows = check_rows(evaluations)
     assert [(r.partition, r.result) for r in rows] == [("2026-03-01", "passed"), ("2026-03-02", "FAILED")]
     assert summary_line(rows) == "checks: 1 passed, 1 failed, 0 warnings"

@@ -66,7 +66,11 @@ def test_dockerfile_installs_through_setup_and_starts_a_code_server() -> None:
 def test_loading_the_definitions_imports_no_engine() -> None:
     """great_expectations, DuckDB, deltalake and pandas load when a run needs them, not with the
     definitions (every run worker and code server loads those)."""
-    code = ("import sys, lakehouse.definitions; "
-            "print(','.join(m for m in ('great_expectations', 'duckdb', 'deltalake', 'pandas') if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    code = (
+        "import sys, lakehouse.definitions; "
+        "print(','.join(m for m in ('great_expectations', 'duckdb', 'deltalake', 'pandas') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     assert loaded.stdout.strip() == ""
