@@ -94,7 +94,7 @@ def dagster_dev(tmp_path: Path):
     finally:
         os.killpg(process.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
