@@ -9,8 +9,9 @@ Dagster's own machinery fits here, with a choice between two APIs:
   materialised once its deadline has passed) and produces real asset checks, which
   ``build_sensor_for_freshness_checks`` evaluates on a sensor without anyone materialising. Used.
 
-A contract's ``max_lag`` becomes the deadline: how long after a day ends its partition may still
-be missing (so it must be under 24 hours for daily partitions).
+A contract's ``max_lag`` becomes the deadline: a daily cron, in the source's timezone, at how long
+after a day ends its partition may still be missing. The contract refuses lags whose deadline
+would not name the day just ended (``contracts.model.max_lag_range``).
 """
 
 from __future__ import annotations
@@ -27,19 +28,24 @@ SENSOR_INTERVAL_SECONDS = 300
 
 
 def deadline_cron(contract: SourceContract) -> str:
-    """``max_lag`` 6h → ``0 6 * * *``: at 06:00 every day, yesterday's partition must exist."""
+    """``max_lag`` 6h → ``0 6 * * *``: at 06:00 every day, yesterday's partition must exist.
+
+    A zone east of UTC allows lags of a day or more (``max_lag_range``): 26h ticks at 02:00, two
+    days after the day began, which Dagster maps to the right day because the calendar is UTC.
+    """
     minutes = int(contract.freshness.max_lag_delta.total_seconds() // 60)
-    return f"{minutes % 60} {minutes // 60} * * *"
+    return f"{minutes % 60} {minutes // 60 % 24} * * *"
 
 
 def freshness_checks(contracts: Sequence[SourceContract]) -> list[dg.AssetChecksDefinition]:
-    by_cron: dict[str, list[dg.AssetKey]] = defaultdict(list)
+    """One check per source's bronze asset; sources sharing a deadline share a definition."""
+    by_deadline: dict[tuple[str, str], list[dg.AssetKey]] = defaultdict(list)
     for contract in contracts:
-        by_cron[deadline_cron(contract)].append(bronze_key(contract))
+        by_deadline[deadline_cron(contract), contract.partitions.timezone].append(bronze_key(contract))
     checks: list[dg.AssetChecksDefinition] = []
-    for cron, keys in sorted(by_cron.items()):
+    for (cron, timezone), keys in sorted(by_deadline.items()):
         checks += dg.build_time_partition_freshness_checks(
-            assets=keys, deadline_cron=cron, timezone="UTC", severity=dg.AssetCheckSeverity.ERROR
+            assets=keys, deadline_cron=cron, timezone=timezone, severity=dg.AssetCheckSeverity.ERROR
         )
     return checks
 

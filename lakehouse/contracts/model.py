@@ -8,7 +8,7 @@ typo is an error naming the field rather than a silently ignored setting.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -176,22 +176,44 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
 
 
+def _duration_text(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
 class Freshness(_Strict):
-    # How long after a day ends its data may still be missing from bronze (daily partitions: under
-    # a day, since the next day's deadline would expect the next day).
+    # How long after a day ends (in the source's timezone) its data may still be missing from
+    # bronze. Its range depends on the timezone: see ``max_lag_range``.
     max_lag: str = "12h"
 
     @field_validator("max_lag")
     @classmethod
     def _duration(cls, value: str) -> str:
-        lag = parse_duration(value)
-        if not timedelta(minutes=1) <= lag < timedelta(hours=24):
-            raise ValueError(f"must be at least 1m and under 24h for daily partitions, got {value!r}")
+        if parse_duration(value) < timedelta(minutes=1):
+            raise ValueError(f"must be at least 1m, got {value!r}")
         return value
 
     @property
     def max_lag_delta(self) -> timedelta:
         return parse_duration(self.max_lag)
+
+
+def max_lag_range(timezone: str) -> tuple[timedelta, timedelta]:
+    """The ``max_lag`` values (from, up to but excluding) whose deadline names the right day.
+
+    The deadline is a daily cron at ``max_lag`` past midnight in the source's timezone; Dagster's
+    freshness check then expects the last day of the (UTC) partition calendar that ended before
+    the deadline. That is the source's day just ended only while ``0 <= max_lag - utc_offset <
+    24h`` for every offset the zone takes over the year (DST included); outside that range the
+    check would wait for a day that has not ended yet, or let a day slip past its deadline.
+    """
+    zone = ZoneInfo(timezone)
+    offsets = [
+        datetime(2026, month, day, 12, tzinfo=zone).utcoffset() or timedelta(0)
+        for month in range(1, 13)
+        for day in (1, 15)
+    ]
+    return max(timedelta(minutes=1), max(offsets)), timedelta(hours=24) + min(offsets)
 
 
 class Volume(_Strict):
@@ -304,6 +326,14 @@ class SourceContract(_Strict):
                 raise ValueError(
                     f"{path}: max_flagged_pct escalates warn rules; an error rule blocks already"
                 )
+        low, high = max_lag_range(self.partitions.timezone)
+        if not low <= self.freshness.max_lag_delta < high:
+            raise ValueError(
+                f"freshness.max_lag: with partitions.timezone {self.partitions.timezone!r} it must be "
+                f"at least {_duration_text(low)} and under {_duration_text(high)} (the deadline is "
+                f"that long after the day ends, and must fall on the day after it in UTC), got "
+                f"{self.freshness.max_lag!r}"
+            )
         ids = [r.check_id for r in self.quality]
         if len(set(ids)) != len(ids):
             raise ValueError("quality: two rules have the same id; give one a 'name'")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from lakehouse.checks.freshness import deadline_cron
+from lakehouse.checks.freshness import deadline_cron, freshness_checks
 from lakehouse.checks.outcome import RUN_SCOPE, CheckOutcome, DayResult
 from lakehouse.checks.reconciliation import bronze_reconciliation, silver_reconciliation
 from lakehouse.checks.specs import bronze_check_specs, quality_check_name, silver_check_specs
 from lakehouse.checks.table import check_rows, render, summary_line
 from lakehouse.checks.volume import volume
 from lakehouse.contracts import ContractError, load_contract
-from lakehouse.contracts.model import Volume
+from lakehouse.contracts.model import SourceContract, Volume
 from tests.conftest import REPO
 from tests.helpers import EVENTS_CONTRACT, contract_from
 
@@ -140,14 +140,81 @@ def test_max_lag_becomes_the_freshness_deadline(lag: str, cron: str) -> None:
     assert deadline_cron(contract) == cron
 
 
-def test_a_max_lag_of_a_day_or_more_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_max_lag_whose_deadline_misses_the_day_is_refused_with_the_reason(tmp_path: Path) -> None:
     text = (REPO / "sources" / "orders.yaml").read_text().replace("max_lag: 6h", "max_lag: 30h")
     path = tmp_path / "orders.yaml"
     path.write_text(text)
     with pytest.raises(
-        ContractError, match=r"freshness.max_lag: must be at least 1m and under 24h for daily"
+        ContractError,
+        match=r"freshness.max_lag: with partitions.timezone 'UTC' it must be at least 1m and under 24h",
     ):
         load_contract(path)
+
+
+def zoned(timezone: str, lag: str) -> SourceContract:
+    return contract_from(
+        EVENTS_CONTRACT + f"freshness: {{max_lag: {lag}}}\n", **{"timezone: UTC": f"timezone: {timezone}"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("timezone", "lag", "error"),
+    [
+        ("Europe/Madrid", "1h", "at least 2h and under 25h"),  # UTC+1, +2 in summer
+        ("Europe/Madrid", "25h", "at least 2h and under 25h"),
+        ("America/Los_Angeles", "16h", "at least 1m and under 16h"),  # UTC-8, -7 in summer
+        ("Asia/Kolkata", "5h", "at least 330m and under 1770m"),  # UTC+5:30
+    ],
+)
+def test_the_max_lag_range_follows_the_sources_timezone(timezone: str, lag: str, error: str) -> None:
+    with pytest.raises(ContractError, match=error):
+        zoned(timezone, lag)
+
+
+# (timezone, max_lag, a moment, the day that must be in bronze by then)
+DEADLINES = [
+    # 06:00 in Madrid (UTC+1 in March) is 05:00 UTC: the day that ended at 23:00 UTC is due.
+    ("Europe/Madrid", "6h", datetime(2026, 3, 3, 5, 0, 1, tzinfo=UTC), "2026-03-02"),
+    ("Europe/Madrid", "6h", datetime(2026, 3, 3, 4, 59, tzinfo=UTC), "2026-03-01"),
+    # A day in Los Angeles (UTC-8) ends at 08:00 UTC; 15 h later is 23:00 UTC.
+    ("America/Los_Angeles", "15h", datetime(2026, 3, 3, 23, 0, 1, tzinfo=UTC), "2026-03-02"),
+    ("America/Los_Angeles", "15h", datetime(2026, 3, 3, 22, 59, tzinfo=UTC), "2026-03-01"),
+    # East of UTC a lag may pass a day: Tokyo's 2 March ends 15:00 UTC, +30 h is 21:00 UTC on 3 March.
+    ("Asia/Tokyo", "30h", datetime(2026, 3, 3, 21, 0, 1, tzinfo=UTC), "2026-03-02"),
+    ("Asia/Tokyo", "30h", datetime(2026, 3, 3, 20, 59, tzinfo=UTC), "2026-03-01"),
+]
+
+
+@pytest.mark.parametrize(("timezone", "lag", "now", "due"), DEADLINES)
+def test_the_freshness_check_expects_the_day_that_ended_max_lag_ago_in_the_sources_timezone(
+    timezone: str, lag: str, now: datetime, due: str
+) -> None:
+    """Dagster's own check, run at a frozen time against an instance holding one day of bronze."""
+    from dagster._core.test_utils import freeze_time  # Dagster's clock for tests
+
+    contract = zoned(timezone, lag)
+    calendar = dg.DailyPartitionsDefinition(start_date="2026-02-01", timezone="UTC")
+
+    @dg.asset(key=KEY, partitions_def=calendar)
+    def events() -> None:  # the check reads the instance, never runs the asset
+        raise AssertionError("not materialised here")
+
+    checks = freshness_checks([contract])
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(KEY, partition=due))
+        with freeze_time(now):
+            result = dg.materialize(
+                [events, *checks], instance=instance, selection=dg.AssetSelection.checks(*checks)
+            )
+        [evaluation] = result.get_asset_check_evaluations()
+        assert evaluation.passed, evaluation.description
+        instance.wipe()  # the same moment with nothing in bronze fails
+        with freeze_time(now):
+            result = dg.materialize(
+                [events, *checks], instance=instance, selection=dg.AssetSelection.checks(*checks)
+            )
+        [evaluation] = result.get_asset_check_evaluations()
+        assert not evaluation.passed and due in (evaluation.description or "")
 
 
 def test_the_check_table_lists_days_and_leaves_out_step_summaries() -> None:
