@@ -110,7 +110,8 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
             context.log.warning(
                 f"{contract.name}: fields not in the contract kept in _rescued_data: {result.rescued_columns}"
             )
-        yield dg.MaterializeResult(metadata=bronze_metadata(result))
+        # Before the run's own materialisations, so that the latest one (which carries the data
+        # version Dagster's provenance tracking compares with) is of a partition of the run.
         record_restated_days(
             context,
             key,
@@ -120,6 +121,7 @@ def bronze_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
                 if d < start
             },
         )
+        yield dg.MaterializeResult(metadata=bronze_metadata(result))
 
         written = rows_per_day(bronze, "_event_date")
         outcomes = [

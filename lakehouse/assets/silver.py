@@ -65,10 +65,10 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
             f"{result.batch_rows} bronze rows, {result.inserted} inserted, {result.updated} updated, "
             f"{result.deleted} deleted, {result.flagged_rows} flagged"
         )
-        yield dg.MaterializeResult(metadata=silver_metadata(result))
-        record_restated_days(
+        record_restated_days(  # first: see the bronze asset
             context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
         )
+        yield dg.MaterializeResult(metadata=silver_metadata(result))
 
         days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
         outcomes = [
