@@ -5,11 +5,14 @@ ARG BASE=python:3.11-slim
 FROM ${BASE}
 
 WORKDIR /opt/lakehouse
+# The lake, the warehouse and the Dagster instance live on the /data volume; the code is read-only
+# to the user it runs as. Secrets (LAKEHOUSE_PII_KEY) come from the environment at run time.
 ENV LAKEHOUSE_PROJECT_DIR=/opt/lakehouse \
     LAKEHOUSE_DATA_DIR=/data \
+    DAGSTER_HOME=/data/dagster_home \
     PATH=/opt/lakehouse/.venv/bin:$PATH
 
-# Dependencies first (a layer that changes only with the lock files), then the code.
+# scripts/setup installs the package (editable) and parses the dbt project, so the code comes first.
 COPY requirements.lock requirements-bootstrap.lock pyproject.toml README.md ./
 COPY scripts ./scripts
 COPY lakehouse ./lakehouse
@@ -18,7 +21,7 @@ COPY sources ./sources
 COPY workspace.yaml ./
 # The same set-up as the README's first command: venv, hashed pins, package, dbt manifest.
 RUN scripts/setup \
- && useradd --system --uid 10001 --home-dir /opt/lakehouse lakehouse \
+ && useradd --uid 10001 --no-create-home --home-dir /opt/lakehouse lakehouse \
  && mkdir -p /data && chown -R lakehouse /data /opt/lakehouse/dbt_models
 USER lakehouse
 

@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+import click
+
 from lakehouse.settings import Settings, default_dagster_home
 
 INSTANCE_CONFIG = """\
@@ -45,8 +47,16 @@ def prepare_local_environment(settings: Settings) -> Path:
         additions["LAKEHOUSE_PII_KEY"] = os.environ["LAKEHOUSE_PII_KEY"]
     missing = {k: v for k, v in additions.items() if k not in dotenv}
     if missing:
-        # Created owner-only from the first byte: it holds a secret.
-        descriptor = os.open(dotenv_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            # Created owner-only from the first byte: it holds a secret.
+            descriptor = os.open(dotenv_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as error:
+            # A read-only installation (the image): generating values nobody could find again
+            # would strand the PII tokens and the instance, so ask for them instead.
+            raise click.ClickException(
+                f"cannot keep the generated {' and '.join(missing)} in {dotenv_path} "
+                f"({error.strerror}); set {' and '.join(missing)} in the environment"
+            ) from None
         with os.fdopen(descriptor, "a") as handle:
             handle.writelines(f"{k}={v}\n" for k, v in missing.items())
 
