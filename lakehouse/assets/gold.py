@@ -26,7 +26,7 @@ from lakehouse.assets.metadata import record_restated_days
 from lakehouse.assets.partitions import partition_window
 from lakehouse.days import days_between
 from lakehouse.resources.dbt import dbt_project
-from lakehouse.resources.warehouse import DuckDBWarehouse
+from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
@@ -71,15 +71,22 @@ def gold_assets(
             "--event-time-end",
             (end + timedelta(days=1)).isoformat(),
         ]
-        # Collected, not streamed: row counts can only be read once dbt has let go of the
-        # warehouse file (DuckDB allows one writing process).
-        invocation = dbt.cli(args, context=context)
-        events = list(invocation.stream())
+        # DuckDB lets one process open the file: wait for the ledger's sensor or a command that
+        # holds it, rather than fail. Collected, not streamed: row counts can only be read once
+        # dbt has let go of the file.
+        with warehouse_lock(
+            warehouse.path,
+            wait_seconds=GOLD_WAIT_SECONDS,
+            on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
+        ):
+            invocation = dbt.cli(args, context=context)
+            events = list(invocation.stream())
+            counted = list(with_row_counts(events, context, warehouse))
         keep_partial_parse(invocation.target_path, project)
-        yield from with_row_counts(events, context, warehouse)
         rebuilt = {day: {} for day in days_between(first, start - timedelta(days=1))}
-        for key in context.selected_asset_keys:
+        for key in context.selected_asset_keys:  # first: see the bronze asset
             record_restated_days(context, key, rebuilt)
+        yield from counted
 
     return _gold
 

@@ -12,6 +12,7 @@ import dagster as dg
 from lakehouse.assets.metadata import markdown_table
 from lakehouse.contracts.model import SourceContract
 from lakehouse.resources import DuckDBWarehouse, LakeStorage
+from lakehouse.resources.warehouse import WarehouseBusy
 
 SLO_KEY = dg.AssetKey(["reports", "data_slo"])
 SLO_DAYS = 30
@@ -42,9 +43,9 @@ def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
         from lakehouse.checks.slo import HEADERS, slo_report
 
         try:
-            sync_ledger(context.instance, warehouse.path)
-            report = slo_report(contracts, warehouse.path, lake, SLO_DAYS)
-        except duckdb.IOException as error:  # dbt holds the warehouse: next tick
+            sync_ledger(context.instance, warehouse.path, wait_seconds=0)
+            report = slo_report(contracts, warehouse.path, lake, SLO_DAYS, wait_seconds=0)
+        except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
             return dg.SensorResult(skip_reason=f"warehouse busy, will retry: {error}")
         table = markdown_table(HEADERS, [r.cells() for r in report])
         return dg.SensorResult(

@@ -4,8 +4,8 @@ It is filled from Dagster's event log, so every check lands there the same way: 
 own, dbt's tests and Dagster's freshness checks. A sensor appends what is new every minute; the
 ``lakehouse checks`` commands and the SLO report append before they read. Rows are keyed by run
 and event, so appending is idempotent, and the ledger keeps its history when the Dagster
-instance is wiped. DuckDB allows one writing process: while dbt builds the warehouse the sensor
-skips a tick and catches up on the next.
+instance is wiped. DuckDB lets one process open the file: while dbt builds the warehouse (it holds
+``warehouse_lock``) the sensor skips a tick and catches up on the next.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from lakehouse.checks.outcome import RUN_SCOPE, metadata_value
-from lakehouse.resources.warehouse import DuckDBWarehouse
+from lakehouse.resources.warehouse import (
+    COMMAND_WAIT_SECONDS,
+    DuckDBWarehouse,
+    WarehouseBusy,
+    warehouse_lock,
+)
 
 if TYPE_CHECKING:  # DuckDB loads when the ledger is written, not with the definitions
     import duckdb
@@ -96,16 +101,18 @@ def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
     return rows
 
 
-def sync_ledger(instance: dg.DagsterInstance, warehouse_path: str) -> int:
+def sync_ledger(
+    instance: dg.DagsterInstance, warehouse_path: str, *, wait_seconds: float = COMMAND_WAIT_SECONDS
+) -> int:
     """Append the check evaluations the ledger does not hold yet; return how many rows.
 
     Reads run by run (any instance storage, including the default run-sharded SQLite), the runs
-    updated since shortly before the newest row the ledger holds.
+    updated since shortly before the newest row the ledger holds. Holds the warehouse's lock
+    (``WarehouseBusy`` if another user keeps it longer than ``wait_seconds``).
     """
     import duckdb
 
-    con = duckdb.connect(warehouse_path)
-    try:
+    with warehouse_lock(warehouse_path, wait_seconds=wait_seconds), duckdb.connect(warehouse_path) as con:
         ensure_ledger(con)
         newest = con.execute(f"SELECT max(evaluated_at) FROM {TABLE}").fetchall()[0][0]
         runs = instance.get_runs(filters=dg.RunsFilter(updated_after=newest - OVERLAP) if newest else None)
@@ -117,8 +124,6 @@ def sync_ledger(instance: dg.DagsterInstance, warehouse_path: str) -> int:
                     f"INSERT OR IGNORE INTO {TABLE} VALUES ({', '.join('?' * len(COLUMNS))})", rows
                 )
         return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0] - before
-    finally:
-        con.close()
 
 
 @dg.sensor(
@@ -131,7 +136,7 @@ def ledger_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehous
     import duckdb
 
     try:
-        appended = sync_ledger(context.instance, warehouse.path)
-    except duckdb.IOException as error:  # dbt holds the warehouse: next tick
+        appended = sync_ledger(context.instance, warehouse.path, wait_seconds=0)
+    except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
         return dg.SkipReason(f"warehouse busy, will retry: {error}")
     return dg.SkipReason(f"appended {appended} evaluation(s) to the ledger")

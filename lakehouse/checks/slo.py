@@ -19,6 +19,7 @@ from lakehouse.checks.ledger import TABLE, ensure_ledger
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.resources.storage import LakeStorage
+from lakehouse.resources.warehouse import COMMAND_WAIT_SECONDS, warehouse_lock
 from lakehouse.tables.stats import rows_per_day
 
 FRESHNESS_CHECK = "freshness_check"  # the name Dagster's time-partition freshness checks carry
@@ -60,20 +61,46 @@ def slo_report(
     lake: LakeStorage,
     days: int,
     today: date | None = None,
+    wait_seconds: float = COMMAND_WAIT_SECONDS,
 ) -> list[SourceSlo]:
     """The last ``days`` days up to and including ``today`` (UTC), for evaluations and rows alike."""
-    import duckdb
-
     today = today or datetime.now(UTC).date()
     first_day = today - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    con = duckdb.connect(warehouse_path)
-    try:
+    evaluations = _ledger_counts(contracts, warehouse_path, since, wait_seconds)
+    report = []
+    for contract in contracts:
+        fresh_total, fresh_passed, total, passed = evaluations[contract.name]
+        bronze = rows_per_day(lake.table("bronze", contract.name), EVENT_DATE)
+        quarantine = rows_per_day(lake.table("quarantine", contract.name), "_partition_date")
+        written = sum(n for d, n in bronze.items() if first_day <= d <= today)
+        quarantined = sum(n for d, n in quarantine.items() if first_day <= d <= today)
+        report.append(
+            SourceSlo(
+                source=contract.name,
+                freshness_evaluations=fresh_total,
+                freshness_met_pct=_pct(fresh_passed, fresh_total),
+                check_evaluations=total,
+                checks_passed_pct=_pct(passed, total),
+                rows_read=written + quarantined,
+                rows_quarantined_pct=_pct(quarantined, written + quarantined),
+            )
+        )
+    return report
+
+
+def _ledger_counts(
+    contracts: Sequence[SourceContract], warehouse_path: str, since: datetime, wait_seconds: float
+) -> dict[str, tuple[int, int, int, int]]:
+    """Per source: freshness evaluations and passes, other evaluations and passes, since ``since``."""
+    import duckdb
+
+    counts = {}
+    with warehouse_lock(warehouse_path, wait_seconds=wait_seconds), duckdb.connect(warehouse_path) as con:
         ensure_ledger(con)
-        report = []
         for contract in contracts:
             assets = [bronze_key(contract).to_user_string(), silver_key(contract).to_user_string()]
-            fresh_total, fresh_passed, total, passed = con.execute(
+            counts[contract.name] = con.execute(
                 f"""
                 SELECT count(*) FILTER (WHERE check_name = ?),
                        count(*) FILTER (WHERE check_name = ? AND passed),
@@ -83,21 +110,4 @@ def slo_report(
                 """,
                 [FRESHNESS_CHECK] * 4 + [*assets, since],
             ).fetchall()[0]
-            bronze = rows_per_day(lake.table("bronze", contract.name), EVENT_DATE)
-            quarantine = rows_per_day(lake.table("quarantine", contract.name), "_partition_date")
-            written = sum(n for d, n in bronze.items() if first_day <= d <= today)
-            quarantined = sum(n for d, n in quarantine.items() if first_day <= d <= today)
-            report.append(
-                SourceSlo(
-                    source=contract.name,
-                    freshness_evaluations=fresh_total,
-                    freshness_met_pct=_pct(fresh_passed, fresh_total),
-                    check_evaluations=total,
-                    checks_passed_pct=_pct(passed, total),
-                    rows_read=written + quarantined,
-                    rows_quarantined_pct=_pct(quarantined, written + quarantined),
-                )
-            )
-        return report
-    finally:
-        con.close()
+    return counts

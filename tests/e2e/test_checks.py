@@ -25,6 +25,7 @@ from lakehouse.checks.slo import slo_report
 from lakehouse.contracts.loader import load_contracts
 from lakehouse.demo.generate import generate
 from lakehouse.platform import build_definitions
+from lakehouse.resources.warehouse import warehouse_lock
 from lakehouse.runs import materialize_range
 from lakehouse.tables.location import TableLocation
 from tests.conftest import REPO, make_settings
@@ -319,3 +320,18 @@ def test_the_sensors_keep_freshness_the_ledger_and_the_slo_report_current(scenar
     assert event.asset_key == SLO_KEY
     markdown = event.metadata["slo"].value
     assert "| orders |" in markdown and "freshness met" in markdown
+
+
+def test_the_sensors_skip_a_tick_while_another_process_holds_the_warehouse(scenario: Scenario) -> None:
+    """DuckDB does not wait for a file another process holds: the sensors must not take it from dbt."""
+    sensors = {s.name: s for s in scenario.defs.sensors}
+    resources = {"warehouse": scenario.defs.resources["warehouse"], "lake": scenario.defs.resources["lake"]}
+    with warehouse_lock(scenario.settings.warehouse_path, wait_seconds=0):  # as the gold step does
+        ledger = sensors["quality_ledger"](
+            dg.build_sensor_context(instance=scenario.instance, resources=resources)
+        )
+        slo = sensors["data_slo_report"](
+            dg.build_sensor_context(instance=scenario.instance, resources=resources)
+        )
+    assert isinstance(ledger, dg.SkipReason) and ledger.skip_message.startswith("warehouse busy")
+    assert not slo.asset_events and slo.skip_reason.skip_message.startswith("warehouse busy")

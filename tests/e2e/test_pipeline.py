@@ -7,6 +7,8 @@ check of last resort is an independent DuckDB query straight over the landing CS
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -225,6 +227,38 @@ def test_rerunning_one_day_changes_nothing(pipeline: Pipeline) -> None:
     assert data_file_digests(pipeline.table("bronze", "orders")) == bronze_files
     assert lake_state(pipeline) == before
     assert len(pipeline.instance.get_runs()) == 2
+
+
+HOLD_THE_WAREHOUSE = """
+import sys, time, duckdb
+from lakehouse.resources.warehouse import warehouse_lock
+with warehouse_lock(sys.argv[1], wait_seconds=0), duckdb.connect(sys.argv[1]) as con:
+    con.execute("SELECT 1")
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_gold_waits_for_another_process_that_holds_the_warehouse(pipeline: Pipeline) -> None:
+    """DuckDB lets one process open the file, and dbt fails at once if another holds it; the
+    ledger's sensor (in the daemon) holds it for a moment every minute, as this process does, for
+    longer than dbt takes to start."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WAREHOUSE, pipeline.settings.warehouse_path, "12"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        day = date.fromisoformat(DAYS[3])
+        result = materialize_range(
+            pipeline.defs, day, day, instance=pipeline.instance, selection="key:gold/fct_daily_sales"
+        )
+    finally:
+        holder.wait(timeout=60)
+    assert result.success
+    messages = [e.user_message for e in pipeline.instance.all_logs(result.run_id)]
+    assert any(m.startswith("waiting for another user of") for m in messages), messages
 
 
 class DailyPipeline(Pipeline):
