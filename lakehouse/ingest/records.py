@@ -54,7 +54,7 @@ _STAGED_EXTRA = {
     "_line": "BIGINT",
 }
 
-_FINE_SCALE = 18  # decimals are compared at this scale to catch values that would be rounded
+_FINE_SCALE = 18  # decimals and integers are compared at this scale to catch values that would be rounded
 
 
 @dataclass
@@ -160,11 +160,17 @@ def _reasons(column: Column) -> list[str]:
             f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL "
             f"THEN '{name}: cannot read ' || {sample} || ' as {column.type}' END"
         )
-        if column.column_type.precision is not None:
+        # DuckDB rounds on a cast ('2.7' as an integer is 3): a value the column cannot hold
+        # exactly is a failure, never a silent change.
+        if column.column_type.precision is not None or column.type in ("int32", "int64"):
             fine = f"TRY_CAST({text} AS DECIMAL(38, {_FINE_SCALE}))"
+            lost = (
+                f"has more decimal places than {column.type} keeps"
+                if column.column_type.precision is not None
+                else f"is not a whole number ({column.type})"
+            )
             reasons.append(
-                f"CASE WHEN {value} IS NOT NULL AND {fine} <> {value} "
-                f"THEN '{name}: ' || {sample} || ' has more decimal places than {column.type} keeps' END"
+                f"CASE WHEN {value} IS NOT NULL AND {fine} <> {value} THEN '{name}: ' || {sample} || ' {lost}' END"
             )
     if not column.nullable:
         reasons.append(f"CASE WHEN {text} IS NULL THEN '{name}: missing value (column is not nullable)' END")

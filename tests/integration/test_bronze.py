@@ -333,6 +333,19 @@ def test_rounding_a_decimal_is_a_quarantine_reason_not_a_silent_change(tmp_path:
     ]
 
 
+def test_a_fraction_in_an_integer_column_is_quarantined_not_rounded(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    lake.file(
+        "events/2026-03-01/a.csv",
+        f"{HEADER}\ne1,a,,click,1.00,2.7,true,2026-03-01T10:00:00Z\n"
+        "e2,a,,click,1.00,3.0,true,2026-03-01T10:00:00Z\n",
+        arrived=D1,
+    )
+    lake.ingest(D1, D1)
+    assert [(r["event_id"], r["units"]) for r in rows(lake.bronze)] == [("e2", 3)]
+    assert [r["_reason"] for r in rows(lake.quarantine)] == ["units: '2.7' is not a whole number (int32)"]
+
+
 def test_rows_before_the_source_start_are_quarantined_not_dropped(tmp_path: Path) -> None:
     lake = Lake(tmp_path, EVENTS_CONTRACT, **{"start: 2026-01-01": "start: 2026-03-01"})
     lake.file(
