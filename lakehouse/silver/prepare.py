@@ -63,15 +63,19 @@ def _normalized(column: Column) -> str:
 
 
 def prepared_rows_sql(contract: SourceContract, where: str) -> str:
-    """Bronze rows in the window with silver's derived columns (no dedup yet)."""
+    """Bronze rows in the window with silver's derived columns (no dedup yet).
+
+    The key is hashed from the normalised values: ``' AB1 '`` and ``'ab1'`` under ``[trim, upper]``
+    are one entity, as silver shows them."""
     columns = ", ".join(f"{_normalized(c)} AS {ident(c.name)}" for c in contract.columns)
     return f"""
         WITH normalized AS (
-            SELECT {surrogate_key(contract.primary_key)} AS _sk, {columns},
+            SELECT {columns},
                    {EVENT_DATE}, _arrival_date, _source_file, _row_number, _ingested_at, _row_hash
             FROM {BRONZE_VIEW} WHERE {where}
         ),
-        flagged AS (SELECT *, {dq_flags_expression(contract)} AS dq_flags FROM normalized)
+        keyed AS (SELECT {surrogate_key(contract.primary_key)} AS _sk, * FROM normalized),
+        flagged AS (SELECT *, {dq_flags_expression(contract)} AS dq_flags FROM keyed)
         SELECT *, len(dq_flags) = 0 AS dq_valid FROM flagged
     """
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import HEADER, Lake, data_file_digests, rows
+from tests.helpers import EVENTS_CONTRACT, HEADER, Lake, data_file_digests, rows
 
 D1, D2, D3, D4, D5 = (date(2026, 3, d) for d in range(1, 6))
 
@@ -65,6 +66,30 @@ def test_merge_keeps_the_latest_row_per_key(orders: Lake) -> None:
     assert {d: n for d, n in result.rows_by_day.items() if n} == {D1: 3, D2: 1}
     keys = {r["_sk"] for r in silver.values()}
     assert len(keys) == 4 and all(len(k) == 64 for k in keys)
+
+
+def test_keys_are_compared_as_normalised(tmp_path: Path) -> None:
+    """' AB1 ' and 'ab1' under [trim, upper] are one entity in silver, not two rows reading AB1."""
+    lake = Lake(
+        tmp_path,
+        EVENTS_CONTRACT.replace(
+            "{name: event_id,    type: string,          nullable: false}",
+            "{name: event_id,    type: string,          nullable: false, normalize: [trim, upper]}",
+        ),
+    )
+    lake.file(
+        "events/2026-03-01/a.csv",
+        f"""
+        {HEADER}
+        ab1,acc,,click,1.00,1,true,2026-03-01T10:00:00Z
+         AB1 ,acc,,click,2.00,1,true,2026-03-01T11:00:00Z
+        """,
+        arrived=D1,
+    )
+    lake.ingest(D1, D1)
+    result = lake.build(D1, D1)
+    assert [(r["event_id"], r["amount"]) for r in rows(lake.silver)] == [("AB1", Decimal("2.00"))]
+    assert result.expected_by_day[D1] == result.held_by_day[D1] == 1
 
 
 def test_quality_rules_flag_rows_and_never_drop_them(orders: Lake) -> None:
