@@ -43,11 +43,15 @@ def silver_asset(loaded: LoadedContract, partitions_def: dg.PartitionsDefinition
     def _silver(context: dg.AssetExecutionContext):
         # DuckDB, Delta and great-expectations load for runs only, not with the definitions.
         from lakehouse.checks.outcome import report, with_metadata
-        from lakehouse.checks.quality import evaluate_rules
+        from lakehouse.checks.quality import build_expectations, evaluate_rules
         from lakehouse.checks.reconciliation import silver_reconciliation
         from lakehouse.days import days_between
         from lakehouse.silver.build import build_range
 
+        try:
+            build_expectations(contract)  # before any write: a rule that cannot run stops here
+        except ValueError as error:
+            raise dg.Failure(description=f"{loaded.path}: {error}; silver was not changed") from None
         start, end = partition_window(context)
         lake = context.resources.lake
         silver = lake.table("silver", contract.entity_name)

@@ -55,6 +55,26 @@ def _expectation(rule: QualityRule, contract: SourceContract):
     return getattr(gxe, class_name)(**arguments)
 
 
+def build_expectations(contract: SourceContract) -> list[tuple[QualityRule, Any]]:
+    """great-expectations' objects for the contract's rules.
+
+    The contract's load-time checks know the arguments' names, types and ranges (without
+    importing great_expectations); great-expectations has the last word on their values. The
+    silver step builds them before it writes, so a rule it refuses stops the run with the rule
+    named and silver unchanged, instead of failing after the merge with no check results.
+    """
+    built = []
+    for index, rule in enumerate(contract.quality):
+        try:
+            built.append((rule, _expectation(rule, contract)))
+        except Exception as error:  # pydantic's ValidationError and great-expectations' own
+            reason = " ".join(str(error).split())
+            raise ValueError(
+                f"quality[{index}] ({rule.expect}): great-expectations refuses it: {reason}"
+            ) from None
+    return built
+
+
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no telemetry from a data platform
     import great_expectations as gx
@@ -85,7 +105,7 @@ def evaluate_rules(
         .add_dataframe_asset(contract.entity_name)
         .add_batch_definition_whole_dataframe("day")
     )
-    expectations = [(rule, _expectation(rule, contract)) for rule in contract.quality]
+    expectations = build_expectations(contract)
     results: dict[str, list[DayResult]] = {quality_check_name(rule): [] for rule, _ in expectations}
     for day in days:
         batch = batches.get_batch(batch_parameters={"dataframe": frames[day]})

@@ -12,6 +12,7 @@ great-expectations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,4 +170,33 @@ def check_arguments(spec: ExpectationSpec, args: Mapping[str, Any]) -> list[str]
     mostly = args.get("mostly")
     if isinstance(mostly, _NUMBER) and not 0 <= mostly <= 1:
         problems.append("argument 'mostly' must be between 0 and 1")
+    low, high = args.get("min_value"), args.get("max_value")
+    if type(low) is type(high) and isinstance(low, _BOUND) and low > high:  # ISO strings sort in time
+        problems.append(f"min_value {low!r} is above max_value {high!r}: no value could pass")
+    if isinstance(args.get("value_set"), list) and not args["value_set"]:
+        problems.append("argument 'value_set' is empty")
+    column_list = args.get("column_list")
+    if isinstance(column_list, list) and len(set(map(str, column_list))) < 2:
+        problems.append("argument 'column_list' needs at least two different columns")
+    if isinstance(args.get("regex"), str) and (unsupported := re2_unsupported(args["regex"])):
+        problems.append(f"regex {args['regex']!r} uses {unsupported}, which DuckDB's RE2 engine lacks")
     return problems
+
+
+# Perl constructs Python's ``re`` accepts but RE2 (DuckDB's regexp_matches, which sets dq_flags)
+# does not: a rule must mean the same to great-expectations and to the flags.
+_RE2_UNSUPPORTED = [
+    (re.compile(r"\(\?[=!]"), "a lookahead"),
+    (re.compile(r"\(\?<[=!]"), "a lookbehind"),
+    (re.compile(r"\(\?>"), "an atomic group"),
+    (re.compile(r"\(\?\("), "a conditional"),
+    (re.compile(r"[*+?}]\+"), "a possessive quantifier"),
+]
+
+
+def re2_unsupported(pattern: str) -> str | None:
+    """The first construct of ``pattern`` that RE2 cannot run, or None."""
+    if any(escaped in "123456789" for escaped in re.findall(r"\\(.)", pattern)):
+        return "a backreference"
+    literal = re.sub(r"\\.", "_", pattern)  # escaped characters start no construct
+    return next((what for sign, what in _RE2_UNSUPPORTED if sign.search(literal)), None)

@@ -22,7 +22,22 @@ CONTRACT_SUFFIXES = (".yaml", ".yml")
 
 class _ContractLoader(yaml.SafeLoader):
     """YAML without implicit dates: ``2026-13-01`` must reach validation as text, where it gets an
-    error naming the field, instead of crashing PyYAML's date constructor."""
+    error naming the field, instead of crashing PyYAML's date constructor. A key given twice in
+    one mapping is an error: PyYAML would keep the last one, silently ignoring the other."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} is given twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _ContractLoader.yaml_implicit_resolvers = {

@@ -89,6 +89,12 @@ class FilesExtract(_Strict):
             raise ValueError("must be relative to the landing root (no leading '/', '..' or scheme)")
         return value
 
+    @model_validator(mode="after")
+    def _options_fit_the_format(self) -> FilesExtract:
+        if "options" in self.model_fields_set and self.format != "csv":
+            raise ValueError(f"options are CSV dialect settings; format {self.format} takes none")
+        return self
+
 
 Extract = Annotated[FilesExtract, Field(discriminator="kind")]
 

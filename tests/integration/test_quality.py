@@ -134,3 +134,41 @@ quality:
         ("2026-03-03", 0),
     ]
     assert date(2026, 3, 3).isoformat() == segments[2].day
+
+
+EVERY_EXPECTATION = """
+quality:
+  - {expect: column_values_to_not_be_null, column: account, mostly: 0.9}
+  - {expect: column_values_to_be_null, column: units, severity: warn}
+  - {expect: column_values_to_be_between, column: happened_at, min_value: "2026-01-01", strict_min: true}
+  - {expect: column_value_lengths_to_be_between, column: kind, min_value: 1, max_value: 10}
+  - {expect: column_values_to_be_in_set, column: kind, value_set: [click, buy]}
+  - {expect: column_values_to_not_be_in_set, column: kind, value_set: [test]}
+  - {expect: column_values_to_match_regex, column: event_id, regex: '^e[0-9]+$'}
+  - {expect: column_values_to_not_match_regex, column: account, regex: '(?i)^test'}
+  - {expect: column_values_to_be_unique, column: email}
+  - {expect: compound_columns_to_be_unique, column_list: [event_id, kind]}
+  - {expect: table_row_count_to_be_between, min_value: 1, max_value: 100}
+"""
+
+
+def test_every_expectation_a_contract_accepts_runs_in_great_expectations(tmp_path: Path) -> None:
+    """The load-time argument checks and great-expectations agree: nothing the contract accepts
+    is refused when the check runs, and every rule gives a result."""
+    from lakehouse.contracts.expectations import EXPECTATIONS
+
+    contract = EVENTS_CONTRACT[: EVENTS_CONTRACT.index("quality:")] + EVERY_EXPECTATION
+    lake = Lake(tmp_path, contract)
+    assert {r.expect for r in lake.contract.quality} == set(EXPECTATIONS)
+    lake.file(
+        "events/2026-03-01/a.csv",
+        HEADER + "\ne1,acc,a@x.org,click,1.00,,true,2026-03-01T10:00:00Z\n"
+        "e2,acc,b@x.org,buy,2.00,,true,2026-03-01T11:00:00Z\n",
+        arrived=D1,
+    )
+    lake.ingest(D1, D1)
+    lake.build(D1, D1)
+    outcomes = evaluate_rules(lake.contract, lake.silver, [D1], KEY)
+    assert len(outcomes) == len(EXPECTATIONS)
+    failed = {o.name: o.days[0].summary for o in outcomes if not o.passed}
+    assert not failed, failed

@@ -131,6 +131,26 @@ def test_good_contract_produces_explicit_arrow_schemas(tmp_path: Path) -> None:
         ),
         (("severity: warn", "severity: fatal"), "quality[0].severity: Input should be 'error' or 'warn'"),
         (
+            ("min_value: 0", "min_value: 10, max_value: 1"),
+            "quality[0]: column_values_to_be_between: min_value 10 is above max_value 1",
+        ),
+        (
+            ("column_list: [order_id, ordered_at]", "column_list: [order_id]"),
+            "quality[1]: compound_columns_to_be_unique: argument 'column_list' needs at least two",
+        ),
+        (
+            (
+                'extract: {kind: files, path: "shop/{date}/*.csv", format: csv}',
+                "extract: {kind: files, "
+                "path: \"shop/{date}/*.jsonl\", format: jsonl, options: {delimiter: ';'}}",
+            ),
+            "extract: options are CSV dialect settings; format jsonl takes none",
+        ),
+        (
+            ("lookback_days: 3}", "lookback_days: 3}\nowner: someone-else"),
+            "line 5, column 1: invalid YAML: the key 'owner' is given twice",
+        ),
+        (
             ("- {name: ship_date,  type: date}", "- {name: amount, type: date}"),
             "columns: duplicate column names ['amount']",
         ),
@@ -161,6 +181,26 @@ def test_regex_and_length_rules_need_string_columns_and_valid_patterns(tmp_path:
         tmp_path, GOOD + "  - {expect: column_values_to_match_regex, column: order_id, regex: '(['}\n"
     )
     assert problems[0].startswith("quality[2] (column_values_to_match_regex): regex '([' is invalid")
+
+
+@pytest.mark.parametrize(
+    ("regex", "construct"),
+    [
+        ("^(?=[A-Z])[A-Z]{3}$", "a lookahead"),
+        ("(?<!x)y", "a lookbehind"),
+        ("(a)\\1", "a backreference"),
+        ("a++", "a possessive quantifier"),
+    ],
+)
+def test_a_regex_duckdb_cannot_run_is_refused(tmp_path: Path, regex: str, construct: str) -> None:
+    """dq_flags run the rule in DuckDB (RE2), great-expectations in Python: both must accept it."""
+    rule = f"  - {{expect: column_values_to_match_regex, column: order_id, regex: '{regex}'}}\n"
+    assert problems_of(tmp_path, GOOD + rule) == [
+        f"quality[2]: column_values_to_match_regex: regex {regex!r} uses {construct}, which DuckDB's RE2 "
+        "engine lacks"
+    ]
+    escaped = "  - {expect: column_values_to_match_regex, column: order_id, regex: '^\\\\1\\++$'}\n"
+    load_contract(write(tmp_path, GOOD + escaped))  # an escaped backslash and '+' are plain text
 
 
 def test_rule_argument_of_wrong_type_is_named(tmp_path: Path) -> None:
