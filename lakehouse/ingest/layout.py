@@ -69,6 +69,51 @@ def parquet_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[st
     ]
 
 
+def jsonl_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[str]:
+    """Every key of a JSON-lines file's objects (its schema: JSON lines have no header)."""
+    rows = con.execute(
+        f"""
+        WITH lines AS (
+            SELECT rtrim(unnest(string_split(content, chr(10))), chr(13)) AS line
+            FROM read_text({literal(file.path)})
+        ),
+        objects AS (SELECT line FROM lines WHERE json_valid(line) AND json_type(line) = 'OBJECT')
+        SELECT key FROM objects, unnest(json_keys(line)) AS keys(key) GROUP BY key ORDER BY key
+        """
+    ).fetchall()
+    return [key for (key,) in rows]
+
+
+def check_jsonl_fields(
+    contract: SourceContract, file: LandingFile, keys: list[str], recently_populated: set[str]
+) -> None:
+    """Raise when a JSON-lines file's keys show a declared field removed or renamed upstream.
+
+    Objects are sparse by nature (writers omit nulls), so a nullable field in no record is a
+    break only in the shape of a rename: it held values in bronze's recent days
+    (``recently_populated``) and the file brings fields the contract does not declare. A
+    required field in no record is a break on its own. Keys match exactly (JSON is
+    case-sensitive); a file with no readable object shows nothing and is judged row by row.
+    """
+    if not keys:
+        return
+    present, declared = set(keys), {c.name for c in contract.columns}
+    required = [c.name for c in contract.columns if not c.nullable and c.name not in present]
+    if required:
+        raise LandingSchemaError(
+            f"{file.relative_path}: required field(s) {', '.join(required)} in no record of the file "
+            f"(found: {', '.join(keys)}): removed or renamed upstream; nothing was written"
+        )
+    vanished = [c.name for c in contract.columns if c.name in recently_populated and c.name not in present]
+    undeclared = [k for k in keys if k not in declared]
+    if vanished and undeclared:
+        raise LandingSchemaError(
+            f"{file.relative_path}: field(s) {', '.join(vanished)} had values in recent days but are in no "
+            f"record of the file, which brings undeclared field(s) {', '.join(undeclared)}: renamed "
+            "upstream? Declare the new name in the contract; nothing was written"
+        )
+
+
 def match_layout(contract: SourceContract, file: LandingFile, fields: list[str]) -> Layout:
     """Map fields to contract columns; raise for layouts that would lose or confuse data."""
     keys = [f.strip().lower() for f in fields]
@@ -87,7 +132,7 @@ def match_layout(contract: SourceContract, file: LandingFile, fields: list[str])
     if missing:
         # A header is the file's schema: a declared column it lacks was removed or renamed upstream
         # (nullable means "may be empty", not "may vanish"). JSON lines, whose objects are sparse by
-        # nature, have no header and are not held to this.
+        # nature, have no header: ``check_jsonl_fields`` judges them.
         raise LandingSchemaError(
             f"{file.relative_path}: declared column(s) {', '.join(missing)} missing from the file "
             f"(found: {', '.join(fields) or 'no fields'}): removed or renamed upstream; nothing was written"

@@ -21,13 +21,16 @@ from lakehouse.ingest.layout import (
     LandingSchemaError,
     Layout,
     check_file_name,
+    check_jsonl_fields,
     csv_fields,
+    jsonl_fields,
     match_layout,
     parquet_fields,
 )
 from lakehouse.sql import day_range
 from lakehouse.tables.delta import SchemaMismatchError, added_columns, partition_dataset
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.stats import columns_with_values
 
 EARLY_TOLERANCE_DAYS = 1  # a file of day D may hold rows of early D+1 (export cut-off, clock skew)
 
@@ -120,7 +123,7 @@ def plan_bronze(
                         (day,),
                     )
                 )
-    _check_layouts(plan)
+    _check_layouts(plan, bronze)
     for name, location, schema in (
         ("bronze", bronze, bronze_schema(contract)),
         ("quarantine", quarantine, QUARANTINE_SCHEMA),
@@ -134,14 +137,26 @@ def plan_bronze(
     return plan
 
 
-def _check_layouts(plan: BronzePlan) -> None:
+# How far before a run a JSON-lines field's values count as recent (its absence may be a rename).
+RECENT_DAYS = 7
+
+
+def _check_layouts(plan: BronzePlan, bronze: TableLocation) -> None:
     fmt = plan.contract.extract.format
-    con = duckdb.connect() if fmt == "parquet" else None
+    con = duckdb.connect() if fmt != "csv" else None
+    if fmt == "jsonl":
+        # What bronze holds for the run's days (from earlier loads) and the week before them.
+        populated = columns_with_values(
+            bronze, EVENT_DATE, plan.first - timedelta(days=RECENT_DAYS), plan.last
+        )
     try:
         for file in plan.files:
             try:
                 check_file_name(file)
-                if fmt == "jsonl" or file.size == 0:
+                if file.size == 0:
+                    continue
+                if fmt == "jsonl":
+                    check_jsonl_fields(plan.contract, file, jsonl_fields(con, file), populated)
                     continue
                 fields = csv_fields(file, plan.contract) if fmt == "csv" else parquet_fields(con, file)
                 if fields:

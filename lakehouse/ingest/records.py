@@ -63,7 +63,6 @@ class FileReport:
     arrival_date: date
     rows: int = 0  # rows staged for the run's days (kept or quarantined)
     rescued_columns: list[str] = field(default_factory=list)  # fields the contract does not declare
-    absent_columns: list[str] = field(default_factory=list)  # JSON lines: required fields no record has
 
 
 def staging_connection(
@@ -117,29 +116,7 @@ def stage_file(
             [file.relative_path],
         ).fetchall()
         report.rescued_columns = sorted(k for (k,) in keys)
-        report.absent_columns = _absent_required(con, contract, file)
     return report
-
-
-def _absent_required(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile
-) -> list[str]:
-    """JSON lines have no header: a required field missing from every record of a file is the sign
-    that it was removed or renamed upstream (a CSV header would say so before reading)."""
-    required = [c.name for c in contract.columns if not c.nullable]
-    if not required:
-        return []
-    counts = con.execute(
-        "SELECT count(*) FILTER (WHERE _line IS NOT NULL AND (_error IS NULL OR _error NOT LIKE 'invalid JSON%' "
-        "AND _error NOT LIKE 'not a JSON object%')), "
-        + ", ".join(
-            f"count(*) FILTER (WHERE contains(_error, {literal(c + ': missing value')}))" for c in required
-        )
-        + f" FROM {STAGED} WHERE _source_file = ?",
-        [file.relative_path],
-    ).fetchall()[0]
-    parsed, missing = counts[0], counts[1:]
-    return [c for c, n in zip(required, missing, strict=True) if parsed and n == parsed]
 
 
 def _typed(contract: SourceContract, column: Column) -> str:

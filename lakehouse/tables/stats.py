@@ -1,4 +1,4 @@
-"""Row counts per day read from the Delta log's per-file statistics: no data file is opened.
+"""Row and null counts read from the Delta log's per-file statistics: no data file is opened.
 
 Checks that compare days (reconciliation on the written tables, volume against the trailing
 average) need counts of many partitions; the log already records ``numRecords`` for every
@@ -29,3 +29,21 @@ def rows_per_day(location: TableLocation, partition_column: str) -> Counter[date
             raise ValueError(f"{location.uri}: a data file has no row-count statistics")
         counts[day if isinstance(day, date) else date.fromisoformat(str(day))] += count
     return counts
+
+
+def columns_with_values(location: TableLocation, partition_column: str, first: date, last: date) -> set[str]:
+    """The columns that hold a non-null value in some file of the days ``first..last``."""
+    table = location.open()
+    if table is None:
+        return set()
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    populated = set()
+    for action in actions:
+        day = action[f"partition.{partition_column}"]
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        if not first <= day <= last or action["num_records"] is None:
+            continue
+        for name, nulls in action.items():
+            if name.startswith("null_count.") and nulls is not None and nulls < action["num_records"]:
+                populated.add(name.removeprefix("null_count."))
+    return populated

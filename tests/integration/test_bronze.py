@@ -491,3 +491,51 @@ def test_json_lines_and_parquet_sources(tmp_path: Path) -> None:
     assert [r["_reason"] for r in rows(parquet.quarantine)] == [
         "happened_at: missing value (column is not nullable)"
     ]
+
+
+JSONL = {'events/{date}/*.csv", format: csv': 'events/{date}/*.jsonl", format: jsonl'}
+
+
+def json_day(lake: Lake, day: date, records: list[str]) -> None:
+    lake.file(f"events/{day}/a.jsonl", "\n".join(records) + "\n", arrived=day)
+
+
+def event(event_id: str, day: date, **fields: str) -> str:
+    values = {"event_id": event_id, "kind": "click", "amount": "1.00", "happened_at": f"{day}T10:00:00Z"}
+    values.update(fields)
+    return "{" + ", ".join(f'"{k}": "{v}"' for k, v in values.items()) + "}"
+
+
+def test_a_required_json_field_in_no_record_stops_the_run_before_writing(tmp_path: Path) -> None:
+    lake = Lake(tmp_path, EVENTS_CONTRACT, **JSONL)
+    json_day(lake, D1, [event("e1", D1)])
+    lake.ingest(D1, D1)
+    version = lake.bronze.open().version()
+    json_day(lake, D2, [event("e2", D2).replace('"kind": "click", ', "")])
+    with pytest.raises(
+        LandingSchemaError,
+        match=r"events/2026-03-02/a.jsonl: required field\(s\) kind in no record of the file .*nothing was written",
+    ):
+        lake.ingest(D2, D2)
+    assert lake.bronze.open().version() == version
+
+
+def test_a_json_field_that_stops_arriving_beside_a_new_one_is_a_rename(tmp_path: Path) -> None:
+    """account had values, then a file has none but brings 'acct': the shape of a rename. A
+    nullable field that never had values (email here) may be absent: JSON objects are sparse."""
+    lake = Lake(tmp_path, EVENTS_CONTRACT, **JSONL)
+    json_day(lake, D1, [event("e1", D1, account="a1", coupon="x")])
+    lake.ingest(D1, D1)
+    version = lake.bronze.open().version()
+    json_day(lake, D2, [event("e2", D2, acct="a1", coupon="x")])
+    with pytest.raises(
+        LandingSchemaError,
+        match=r"a.jsonl: field\(s\) account had values in recent days but are in no record of the file, "
+        r"which brings undeclared field\(s\) acct, coupon: renamed upstream\?",
+    ):
+        lake.ingest(D2, D2)
+    assert lake.bronze.open().version() == version
+
+    json_day(lake, D2, [event("e2", D2, account="a1", coupon="x")])  # the producer is fixed
+    result = lake.ingest(D2, D2)
+    assert result.days[D2].written == 1
