@@ -43,11 +43,14 @@ def run(days: int, orders_per_day: int, seed: int) -> None:
     from lakehouse.checks.ledger import sync_ledger
     from lakehouse.checks.table import check_rows, render, summary_line
     from lakehouse.demo.generate import generate
-    from lakehouse.platform import build_definitions
+    from lakehouse.platform import InvalidContractsError, build_definitions
     from lakehouse.runs import materialize_range
 
+    try:  # strict: a check command must not pass by skipping a source whose contract is broken
+        defs = build_definitions(settings, strict=True)
+    except InvalidContractsError as error:
+        raise click.ClickException(f"invalid source contracts:\n{error}") from None
     generate(settings.landing_root, start, end, orders_per_day=orders_per_day, seed=seed)
-    defs = build_definitions(settings)
     click.echo(f"Materialising {start}..{end} and running every asset check...")
     log_path = home / "logs" / f"checks-{start}-{end}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

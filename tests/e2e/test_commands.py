@@ -177,3 +177,8 @@ def test_the_checks_command_passes_on_sample_data_and_fails_when_an_error_rule_d
     assert failed.returncode == 1
     assert "error-severity checks failed" in failed.stderr
     assert "quality_column_values_to_be_in_set_status" in failed.stdout and "FAILED" in failed.stdout
+
+    orders.write_text(orders.read_text().replace("type: int32", "type: integr", 1))
+    broken = run(command, env, tmp_path)
+    assert broken.returncode == 1  # the source is not skipped: CI must not pass without it
+    assert "orders.yaml" in broken.stderr and "unknown type 'integr'" in broken.stderr
