@@ -264,6 +264,10 @@ def test_a_retyped_column_is_a_breaking_change_that_writes_nothing(scenario: Sce
 def test_every_evaluation_reaches_the_ledger_and_the_slo_report(scenario: Scenario) -> None:
     sync_ledger(scenario.instance, scenario.settings.warehouse_path)
     assert sync_ledger(scenario.instance, scenario.settings.warehouse_path) == 0  # idempotent
+    held = scenario.warehouse(f"SELECT count(*) FROM {TABLE}")[0][0]
+    with dg.DagsterInstance.ephemeral() as wiped:  # an instance that lost its event log
+        assert sync_ledger(wiped, scenario.settings.warehouse_path) == 0
+    assert scenario.warehouse(f"SELECT count(*) FROM {TABLE}")[0][0] == held > 0  # the ledger keeps it
     rows = scenario.warehouse(f"""
         SELECT day, severity, passed, evaluated_rows, failing_rows, contract_version FROM {TABLE}
         WHERE asset = 'silver/orders' AND check_name = 'quality_column_values_to_not_be_null_customer_id'

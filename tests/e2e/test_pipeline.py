@@ -298,3 +298,18 @@ def test_gold_is_downstream_of_silver_in_the_asset_graph(pipeline: Pipeline) -> 
     ).parent_keys
     assert key("bronze/orders") in graph.get(key("silver/orders")).parent_keys
     assert key("landing/orders") in graph.get(key("bronze/orders")).parent_keys
+
+
+def test_dbt_tests_are_asset_checks_that_block_unless_dbt_says_warn(pipeline: Pipeline) -> None:
+    specs = {
+        spec.name: spec
+        for assets in pipeline.defs.assets or []
+        if isinstance(assets, dg.AssetsDefinition)
+        for spec in assets.check_specs
+        if spec.asset_key.path[0] == "gold"
+    }
+    (warned,) = [name for name in specs if name.startswith("accepted_values_")]  # severity: warn in dbt
+    assert not specs[warned].blocking
+    assert all(spec.blocking for name, spec in specs.items() if name != warned), specs
+    results = [e for e in pipeline.first.get_asset_check_evaluations() if e.check_name == warned]
+    assert results and results[0].passed and not results[0].blocking
