@@ -139,6 +139,7 @@ quality:
 EVERY_EXPECTATION = """
 quality:
   - {expect: column_values_to_not_be_null, column: account, mostly: 0.9}
+  - {expect: column_values_to_not_be_null, column: account, mostly: 0.9, severity: warn, name: account_again}
   - {expect: column_values_to_be_null, column: units, severity: warn}
   - {expect: column_values_to_be_between, column: happened_at, min_value: "2026-01-01", strict_min: true}
   - {expect: column_value_lengths_to_be_between, column: kind, min_value: 1, max_value: 10}
@@ -159,7 +160,7 @@ def test_every_expectation_a_contract_accepts_runs_in_great_expectations(tmp_pat
 
     contract = EVENTS_CONTRACT[: EVENTS_CONTRACT.index("quality:")] + EVERY_EXPECTATION
     lake = Lake(tmp_path, contract)
-    assert {r.expect for r in lake.contract.quality} == set(EXPECTATIONS)
+    assert {r.expect for r in lake.contract.quality} == set(EXPECTATIONS)  # one rule twice, too
     lake.file(
         "events/2026-03-01/a.csv",
         HEADER + "\ne1,acc,a@x.org,click,1.00,,true,2026-03-01T10:00:00Z\n"
@@ -169,6 +170,6 @@ def test_every_expectation_a_contract_accepts_runs_in_great_expectations(tmp_pat
     lake.ingest(D1, D1)
     lake.build(D1, D1)
     outcomes = evaluate_rules(lake.contract, lake.silver, [D1], KEY)
-    assert len(outcomes) == len(EXPECTATIONS)
+    assert len(outcomes) == len(EXPECTATIONS) + 1 and all(len(o.days) == 1 for o in outcomes)
     failed = {o.name: o.days[0].summary for o in outcomes if not o.passed}
     assert not failed, failed
