@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pytest
 
 from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
+from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
-from tests.conftest import make_settings
+from tests.conftest import REPO, make_settings
 from tests.helpers import rows, write_landing
 
 RETURNS = """\
@@ -30,6 +38,13 @@ quality:
   - {expect: column_values_to_be_in_set, column: reason, value_set: [damaged, wrong_size, changed_mind], severity: warn}
 """
 
+RETURNS_FILE = """
+{"return_id": "r1", "order_id": "O1", "reason": " Damaged ", "refund": "19.99", "returned_at": "2026-06-01T10:00:00Z"}
+{"return_id": "r2", "order_id": "O2", "reason": "lost", "refund": 5, "returned_at": "2026-06-01T11:00:00Z"}
+"""
+
+pytestmark = pytest.mark.slow
+
 
 def test_a_third_source_is_one_yaml_file(tmp_path: Path, sources_dir: Path) -> None:
     settings = make_settings(tmp_path, sources_dir)
@@ -48,17 +63,68 @@ def test_a_third_source_is_one_yaml_file(tmp_path: Path, sources_dir: Path) -> N
     assert bronze.owners == ["returns-team@example.com"]
 
     day = date(2026, 6, 1)
-    write_landing(
-        settings.landing_root,
-        "returns/2026-06-01/r.jsonl",
-        """
-        {"return_id": "r1", "order_id": "O1", "reason": " Damaged ", "refund": "19.99", "returned_at": "2026-06-01T10:00:00Z"}
-        {"return_id": "r2", "order_id": "O2", "reason": "lost", "refund": 5, "returned_at": "2026-06-01T11:00:00Z"}
-        """,
-        arrived=day,
-    )
+    write_landing(settings.landing_root, "returns/2026-06-01/r.jsonl", RETURNS_FILE, arrived=day)
     result = materialize_range(defs, day, day, selection=["bronze/returns", "silver/returns"])
     assert result.success
     silver = {r["return_id"]: r for r in rows(TableLocation(f"{settings.lake_root}/silver/returns"))}
     assert silver["r1"]["reason"] == "damaged" and silver["r1"]["dq_valid"]
     assert silver["r2"]["dq_flags"] == ["column_values_to_be_in_set(reason)"]
+
+
+RETURNS_SOURCE = """
+      - name: returns
+        config:
+          event_time: _event_date
+        meta:
+          delta_table_path: "{{ env_var('LAKEHOUSE_LAKE_ROOT') }}/silver/returns"
+"""
+
+DAILY_RETURNS = """
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='return_date',
+          batch_size='day') }}
+select _event_date as return_date, count(*) as returns, sum(refund) as refunded
+from {{ source('silver', 'returns') }}
+where dq_valid
+group by 1
+"""
+
+
+def test_a_gold_model_for_the_new_source_is_a_dbt_model_and_a_parse(
+    tmp_path: Path, sources_dir: Path
+) -> None:
+    """The README's recipe: a silver source entry, a model, `lakehouse dbt parse`; no Python."""
+    project = tmp_path / "dbt_models"
+    shutil.copytree(REPO / "dbt_models", project, ignore=shutil.ignore_patterns("logs", "gold_dbt_models-*"))
+    sources_yml = project / "models" / "staging" / "_silver__sources.yml"
+    sources_yml.write_text(sources_yml.read_text().rstrip("\n") + "\n" + RETURNS_SOURCE)
+    (project / "models" / "marts" / "fct_daily_returns.sql").write_text(DAILY_RETURNS)
+    (sources_dir / "returns.yaml").write_text(RETURNS)
+    env = {
+        "LAKEHOUSE_PROJECT_DIR": str(REPO),
+        "LAKEHOUSE_DATA_DIR": str(tmp_path / "data"),
+        "LAKEHOUSE_SOURCES_DIR": str(sources_dir),
+        "LAKEHOUSE_DBT_PROJECT_DIR": str(project),
+    }
+    parsed = subprocess.run(
+        [str(Path(sys.executable).with_name("lakehouse")), "dbt", "parse"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+
+    settings = Settings.from_env(env)
+    Path(settings.landing_root).mkdir(parents=True)
+    defs = build_definitions(settings)
+    mart = dg.AssetKey(["gold", "fct_daily_returns"])
+    assert dg.AssetKey(["silver", "returns"]) in defs.resolve_asset_graph().get(mart).parent_keys
+
+    day = date(2026, 6, 1)
+    write_landing(settings.landing_root, "returns/2026-06-01/r.jsonl", RETURNS_FILE, arrived=day)
+    result = materialize_range(
+        defs, day, day, selection=["bronze/returns", "silver/returns", "gold/fct_daily_returns"]
+    )
+    assert result.success
+    with duckdb.connect(settings.warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT * FROM fct_daily_returns").fetchall() == [(day, 1, Decimal("19.99"))]
