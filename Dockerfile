@@ -5,8 +5,8 @@ ARG BASE=python:3.11-slim
 FROM ${BASE}
 
 WORKDIR /opt/lakehouse
-# The lake, the warehouse and the Dagster instance live on the /data volume; the code is read-only
-# to the user it runs as. Secrets (LAKEHOUSE_PII_KEY) come from the environment at run time.
+# The lake, the warehouse and the Dagster instance live on the /data volume; the code (dbt models
+# included) is read-only to the user it runs as, who writes only dbt's target folder. Secrets (LAKEHOUSE_PII_KEY) come from the environment at run time.
 ENV LAKEHOUSE_PROJECT_DIR=/opt/lakehouse \
     LAKEHOUSE_DATA_DIR=/data \
     DAGSTER_HOME=/data/dagster_home \
@@ -22,7 +22,7 @@ COPY workspace.yaml ./
 # The same set-up as the README's first command: venv, hashed pins, package, dbt manifest.
 RUN scripts/setup \
  && useradd --uid 10001 --no-create-home --home-dir /opt/lakehouse lakehouse \
- && mkdir -p /data && chown -R lakehouse /data /opt/lakehouse/dbt_models
+ && mkdir -p /data && chown -R lakehouse /data /opt/lakehouse/dbt_models/target
 USER lakehouse
 
 EXPOSE 4000

@@ -61,8 +61,14 @@ def prepare_local_environment(settings: Settings) -> Path:
             handle.writelines(f"{k}={v}\n" for k, v in missing.items())
 
     home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text(INSTANCE_CONFIG)
+    except OSError as error:  # e.g. a host folder mounted on the image's /data, owned by root
+        raise click.ClickException(
+            f"cannot prepare the Dagster home {home} ({error.strerror}): make it writable by this "
+            f"user (uid {os.getuid()}), or set DAGSTER_HOME to a folder that is"
+        ) from None
     return home

@@ -56,3 +56,13 @@ def test_an_installation_that_cannot_keep_a_key_asks_for_it(
     with pytest.raises(click.ClickException, match=r"set LAKEHOUSE_PII_KEY in the environment") as raised:
         prepare_local_environment(Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(project)}))
     assert str(project / ".env") in raised.value.message
+
+
+def test_a_dagster_home_that_cannot_be_written_is_named(tmp_path: Path, unset: pytest.MonkeyPatch) -> None:
+    """As with a root-owned host folder mounted on the image's /data."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    unset.setenv("DAGSTER_HOME", str(blocker / "home"))  # a path under a file cannot be created
+    unset.setenv("LAKEHOUSE_PII_KEY", "k" * 64)
+    with pytest.raises(click.ClickException, match=r"cannot prepare the Dagster home .*/file/home"):
+        prepare_local_environment(Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(tmp_path)}))
