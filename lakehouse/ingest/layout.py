@@ -72,14 +72,9 @@ def parquet_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[st
 def jsonl_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[str]:
     """Every key of a JSON-lines file's objects (its schema: JSON lines have no header)."""
     rows = con.execute(
-        f"""
-        WITH lines AS (
-            SELECT rtrim(unnest(string_split(content, chr(10))), chr(13)) AS line
-            FROM read_text({literal(file.path)})
-        ),
-        objects AS (SELECT line FROM lines WHERE json_valid(line) AND json_type(line) = 'OBJECT')
-        SELECT key FROM objects, unnest(json_keys(line)) AS keys(key) GROUP BY key ORDER BY key
-        """
+        f"SELECT DISTINCT unnest(json_keys(json)) AS key "
+        f"FROM read_ndjson_objects({literal(file.path)}, ignore_errors = true) "
+        "WHERE json_type(json) = 'OBJECT' ORDER BY key"
     ).fetchall()
     return [key for (key,) in rows]
 

@@ -36,14 +36,21 @@ def columns_with_values(location: TableLocation, partition_column: str, first: d
     table = location.open()
     if table is None:
         return set()
-    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    actions = pa.table(table.get_add_actions(flatten=True))
+    days = [
+        d if isinstance(d, date) else date.fromisoformat(str(d))
+        for d in actions[f"partition.{partition_column}"].to_pylist()
+    ]
+    in_window = [first <= d <= last for d in days]
+    records = actions["num_records"].to_pylist()
     populated = set()
-    for action in actions:
-        day = action[f"partition.{partition_column}"]
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        if not first <= day <= last or action["num_records"] is None:
+    for name in actions.column_names:
+        if not name.startswith("null_count."):
             continue
-        for name, nulls in action.items():
-            if name.startswith("null_count.") and nulls is not None and nulls < action["num_records"]:
-                populated.add(name.removeprefix("null_count."))
+        nulls = actions[name].to_pylist()
+        if any(
+            w and n is not None and r is not None and n < r
+            for w, n, r in zip(in_window, nulls, records, strict=True)
+        ):
+            populated.add(name.removeprefix("null_count."))
     return populated
