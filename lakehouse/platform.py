@@ -1,34 +1,31 @@
 """Assembling the Dagster definitions from the contracts, the dbt project and the settings.
 
-``build_definitions`` is a function of its settings so that tests and tools can build the
-platform over any directory; ``lakehouse.definitions`` calls it with the environment's.
+Each layer contributes its own ``dg.Definitions`` (its assets, checks, sensors and the
+resources they need) and the platform is their ``Definitions.merge``. ``build_definitions`` is
+a pure function of its settings, so that the component, tests and tools can build the platform
+over any directory: it reads files, and writes nothing, the process environment included.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 
 import dagster as dg
 
-from lakehouse.assets.bronze import bronze_asset
-from lakehouse.assets.gold import gold_assets
-from lakehouse.assets.landing import landing_spec
+from lakehouse.assets.bronze import bronze_definitions
+from lakehouse.assets.gold import gold_definitions
+from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table
 from lakehouse.assets.partitions import calendar
-from lakehouse.assets.reports import slo_sensor, slo_spec
-from lakehouse.assets.silver import silver_asset
-from lakehouse.checks.freshness import freshness_checks, freshness_sensor
-from lakehouse.checks.ledger import ledger_sensor
+from lakehouse.assets.reports import reports_definitions
+from lakehouse.assets.silver import silver_definitions
+from lakehouse.checks.freshness import freshness_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
-from lakehouse.resources import DuckDBWarehouse, LakeStorage, PiiTokenizer
-from lakehouse.resources.dbt import dbt_resource
+from lakehouse.resources import PlatformResources
 from lakehouse.settings import Settings
 
 log = logging.getLogger("lakehouse")
-
-STRICT_ENV = "LAKEHOUSE_STRICT_CONTRACTS"
 
 # Known, deliberate uses of APIs Dagster flags (ARCHITECTURE.md says why each is the right one):
 # single-run backfills (beta), per-day check evaluations (preview), and the partition-aware
@@ -56,6 +53,14 @@ def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
     )
 
 
+def _invalid_contracts(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
+    """The code location's metadata: which files were skipped, and why."""
+    if not contracts.errors:
+        return {}
+    rows = [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors]
+    return {"invalid_contracts": dg.MetadataValue.md(markdown_table(["file", "problems"], rows))}
+
+
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
 
 
@@ -67,46 +72,17 @@ def executor(name: str) -> dg.ExecutorDefinition:
 
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
-    settings.export()
-    strict = os.environ.get(STRICT_ENV, "") in ("1", "true") if strict is None else strict
+    """``strict`` (default: ``settings.strict_contracts``) makes an invalid contract fatal."""
     contracts = load_contracts(settings.sources_dir)
-    report_contract_errors(contracts, strict)
-    partitions_def = calendar(loaded.contract for loaded in contracts)
-
-    assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
-    for loaded in contracts:
-        assets += [
-            landing_spec(loaded),
-            bronze_asset(loaded, partitions_def),
-            silver_asset(loaded, partitions_def),
-        ]
-    lookback = max((loaded.contract.partitions.lookback_days for loaded in contracts), default=0)
-    assets.append(gold_assets(settings.dbt_project_dir, partitions_def, lookback))
-    assets.append(slo_spec)
-    freshness = freshness_checks([loaded.contract for loaded in contracts])
-
-    metadata = {}
-    if contracts.errors:
-        metadata["invalid_contracts"] = dg.MetadataValue.md(
-            markdown_table(
-                ["file", "problems"],
-                [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors],
-            )
-        )
-    return dg.Definitions(
-        assets=assets,
-        asset_checks=freshness,
-        sensors=[
-            *([freshness_sensor(freshness)] if freshness else []),
-            ledger_sensor,
-            slo_sensor([loaded.contract for loaded in contracts]),
-        ],
-        executor=executor(settings.executor),
-        resources={
-            "lake": LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root),
-            "pii": PiiTokenizer(key=dg.EnvVar("LAKEHOUSE_PII_KEY")),
-            "warehouse": DuckDBWarehouse(path=settings.warehouse_path),
-            "dbt": dbt_resource(settings),
-        },
-        metadata=metadata,
+    report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
+    days = calendar(loaded.contract for loaded in contracts)
+    resources = PlatformResources.from_settings(settings)
+    return dg.Definitions.merge(
+        landing_definitions(contracts),
+        bronze_definitions(contracts, days, resources),
+        silver_definitions(contracts, days, resources),
+        gold_definitions(settings, contracts, days, resources),
+        freshness_definitions([loaded.contract for loaded in contracts]),
+        reports_definitions([loaded.contract for loaded in contracts], resources),
+        dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
     )

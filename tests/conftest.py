@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated lakehouse directories, a PII key, real contracts and landing files.
+"""Fixtures: a PII key for the session, isolated lakehouse directories, an editable copy of the
+contracts. Builders and constants live in ``tests/helpers.py``.
 
 Nothing here replaces a real part: tests write real files, real Delta tables and a real DuckDB
 warehouse under pytest's temporary directories, and run real Dagster and dbt.
@@ -13,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.settings import Settings
-
-REPO = Path(__file__).resolve().parents[1]
-PII_KEY = "test-pii-key-0123456789abcdef"
+from tests.helpers import PII_KEY, REPO, make_settings
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,18 +26,6 @@ def _pii_key():
         os.environ.pop("LAKEHOUSE_PII_KEY", None)
     else:
         os.environ["LAKEHOUSE_PII_KEY"] = previous
-
-
-def make_settings(root: Path, sources_dir: Path | None = None) -> Settings:
-    """Settings for a lakehouse under ``root`` (data, landing, lake, warehouse), repo's dbt project."""
-    env = {
-        "LAKEHOUSE_PROJECT_DIR": str(REPO),
-        "LAKEHOUSE_DATA_DIR": str(root / "data"),
-        "LAKEHOUSE_SOURCES_DIR": str(sources_dir or REPO / "sources"),
-    }
-    settings = Settings.from_env(env)
-    Path(settings.landing_root).mkdir(parents=True, exist_ok=True)
-    return settings
 
 
 @pytest.fixture

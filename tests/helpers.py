@@ -1,4 +1,5 @@
-"""Small builders for test inputs: contracts from YAML text, landing files with set arrival times."""
+"""Builders and constants for tests: settings over a test directory, contracts from YAML text,
+landing files with set arrival times, and readers of what the tables hold."""
 
 from __future__ import annotations
 
@@ -11,8 +12,25 @@ import duckdb
 
 from lakehouse.contracts import parse_contract
 from lakehouse.contracts.model import SourceContract
+from lakehouse.settings import Settings
 from lakehouse.tables.delta import partition_dataset
 from lakehouse.tables.location import TableLocation
+
+REPO = Path(__file__).resolve().parents[1]
+PII_KEY = "test-pii-key-0123456789abcdef"
+
+
+def make_settings(root: Path, sources_dir: Path | None = None) -> Settings:
+    """Settings for a lakehouse under ``root`` (data, landing, lake, warehouse), repo's dbt project."""
+    env = {
+        "LAKEHOUSE_PROJECT_DIR": str(REPO),
+        "LAKEHOUSE_DATA_DIR": str(root / "data"),
+        "LAKEHOUSE_SOURCES_DIR": str(sources_dir or REPO / "sources"),
+    }
+    settings = Settings.from_env(env)
+    Path(settings.landing_root).mkdir(parents=True, exist_ok=True)
+    return settings
+
 
 EVENTS_CONTRACT = """
 name: events
@@ -99,7 +117,7 @@ class Lake:
     """One source's landing zone, bronze and quarantine tables under a test directory."""
 
     def __init__(self, root: Path, contract_text: str = EVENTS_CONTRACT, **replacements: str):
-        from lakehouse.ingest.bronze import ingest_range
+        from lakehouse.bronze.ingest import ingest_range
 
         self._ingest = ingest_range
         self.root = root
@@ -114,8 +132,6 @@ class Lake:
         return write_landing(self.landing, relative, text, arrived)
 
     def ingest(self, start: date, end: date, run_id: str = "run-1", **options):
-        from tests.conftest import PII_KEY
-
         return self._ingest(
             self.contract,
             start=start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from lakehouse.assets.naming import landing_key, owners
-from lakehouse.contracts.loader import LoadedContract
+from lakehouse.contracts.loader import ContractSet, LoadedContract
 
 
 def landing_spec(loaded: LoadedContract) -> dg.AssetSpec:
@@ -20,3 +20,7 @@ def landing_spec(loaded: LoadedContract) -> dg.AssetSpec:
         owners=owners(contract),
         metadata={"path_template": extract.path, "format": extract.format, "contract": str(loaded.path)},
     )
+
+
+def landing_definitions(contracts: ContractSet) -> dg.Definitions:
+    return dg.Definitions(assets=[landing_spec(loaded) for loaded in contracts])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from lakehouse.contracts.model import SourceContract
 
 if TYPE_CHECKING:  # the engines load only when a run needs them, not with the definitions
-    from lakehouse.ingest.bronze import BronzeResult
+    from lakehouse.bronze.ingest import BronzeResult
     from lakehouse.silver.build import SilverResult
 
 
@@ -51,12 +51,12 @@ def record_restated_days(
         )
 
 
-def bronze_metadata(result: BronzeResult) -> dict[str, object]:
+def bronze_metadata(result: BronzeResult) -> dict[str, Any]:
     per_day = markdown_table(
         ["day", "read", "written", "quarantined"],
         [(d, c.read, c.written, c.quarantined) for d, c in sorted(result.days.items())],
     )
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "dagster/row_count": result.rows_written,
         "partitions": f"{result.start}..{result.end}",
         "days_rewritten": f"{result.restated_start}..{result.end}",
@@ -79,23 +79,23 @@ def bronze_metadata(result: BronzeResult) -> dict[str, object]:
     return metadata
 
 
-def silver_metadata(result: SilverResult) -> dict[str, object]:
-    metadata: dict[str, object] = {
+def silver_metadata(result: SilverResult) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
         "dagster/row_count": sum(result.rows_by_day.values()),
         "mode": result.mode,
         "days_rewritten": f"{result.window_start}..{result.window_end}",
         "bronze_rows_read": result.batch_rows,
-        "rows_merged": result.merged_rows,
-        "rows_inserted": result.inserted,
-        "rows_updated": result.updated,
-        "rows_deleted": result.deleted,
-        "target_files_scanned": result.files_scanned,
-        "target_files_skipped": result.files_skipped,
-        "rows_flagged": result.flagged_rows,
+        "rows_merged": result.written.merged_rows,
+        "rows_inserted": result.written.inserted,
+        "rows_updated": result.written.updated,
+        "rows_deleted": result.written.deleted,
+        "target_files_scanned": result.written.files_scanned,
+        "target_files_skipped": result.written.files_skipped,
+        "rows_flagged": result.flag_summary.flagged_rows,
         "per_day": dg.MetadataValue.md(
             markdown_table(["day", "silver rows"], sorted(result.rows_by_day.items()))
         ),
     }
-    if result.flags:
-        metadata["flags"] = dg.MetadataValue.json(result.flags)
+    if result.flag_summary.counts:
+        metadata["flags"] = dg.MetadataValue.json(result.flag_summary.counts)
     return metadata

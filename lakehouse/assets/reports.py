@@ -2,20 +2,20 @@
 
 An observable report rather than a materialised asset: it reads the quality ledger and the
 tables' statistics and writes nothing, and as an external asset it stays out of partition-range
-runs (``--select '*'``) and of backfills.
+runs (``--select '*'``) and of backfills. Its sensor (``sensors/slo.py``) and the ledger's
+(``sensors/ledger.py``) come with it.
 """
+
+from __future__ import annotations
 
 from collections.abc import Sequence
 
 import dagster as dg
 
-from lakehouse.assets.metadata import markdown_table
 from lakehouse.contracts.model import SourceContract
-from lakehouse.resources import DuckDBWarehouse, LakeStorage
-from lakehouse.resources.warehouse import WarehouseBusy
-
-SLO_KEY = dg.AssetKey(["reports", "data_slo"])
-SLO_DAYS = 30
+from lakehouse.resources import PlatformResources
+from lakehouse.sensors.ledger import ledger_sensor
+from lakehouse.sensors.slo import SLO_DAYS, SLO_KEY, slo_sensor
 
 slo_spec = dg.AssetSpec(
     key=SLO_KEY,
@@ -27,33 +27,9 @@ slo_spec = dg.AssetSpec(
 )
 
 
-def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="data_slo_report",
-        minimum_interval_seconds=3600,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Brings the quality ledger up to date and records the data SLO table on reports/data_slo.",
+def reports_definitions(contracts: Sequence[SourceContract], resources: PlatformResources) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[slo_spec],
+        sensors=[ledger_sensor, slo_sensor(contracts)],
+        resources=resources.pick("warehouse", "lake"),
     )
-    def data_slo_report(
-        context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, lake: LakeStorage
-    ) -> dg.SensorResult:
-        import duckdb
-
-        from lakehouse.checks.ledger import sync_ledger
-        from lakehouse.checks.slo import HEADERS, slo_report
-
-        try:
-            sync_ledger(context.instance, warehouse.path, wait_seconds=0)
-            report = slo_report(contracts, warehouse.path, lake, SLO_DAYS, wait_seconds=0)
-        except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
-            return dg.SensorResult(skip_reason=f"warehouse busy, will retry: {error}")
-        table = markdown_table(HEADERS, [r.cells() for r in report])
-        return dg.SensorResult(
-            asset_events=[
-                dg.AssetMaterialization(
-                    asset_key=SLO_KEY, metadata={"days": SLO_DAYS, "slo": dg.MetadataValue.md(table)}
-                )
-            ]
-        )
-
-    return data_slo_report

@@ -7,7 +7,8 @@ Dagster's own machinery fits here, with a choice between two APIs:
   fresh. Not used.
 - ``build_time_partition_freshness_checks`` is partition-aware (the most recent day must have been
   materialised once its deadline has passed) and produces real asset checks, which
-  ``build_sensor_for_freshness_checks`` evaluates on a sensor without anyone materialising. Used.
+  ``build_sensor_for_freshness_checks`` evaluates on a sensor (``sensors/freshness.py``) without
+  anyone materialising. Used.
 
 A contract's ``max_lag`` becomes the deadline: a daily cron, in the source's timezone, at how long
 after a day ends its partition may still be missing. The contract refuses lags whose deadline
@@ -23,8 +24,7 @@ import dagster as dg
 
 from lakehouse.assets.naming import bronze_key
 from lakehouse.contracts.model import SourceContract
-
-SENSOR_INTERVAL_SECONDS = 300
+from lakehouse.sensors.freshness import freshness_sensor
 
 
 def deadline_cron(contract: SourceContract) -> str:
@@ -50,10 +50,7 @@ def freshness_checks(contracts: Sequence[SourceContract]) -> list[dg.AssetChecks
     return checks
 
 
-def freshness_sensor(checks: Sequence[dg.AssetChecksDefinition]) -> dg.SensorDefinition:
-    return dg.build_sensor_for_freshness_checks(
-        freshness_checks=checks,
-        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-        name="source_freshness",
-        default_status=dg.DefaultSensorStatus.RUNNING,
-    )
+def freshness_definitions(contracts: Sequence[SourceContract]) -> dg.Definitions:
+    """The freshness checks and the sensor that evaluates them."""
+    checks = freshness_checks(contracts)
+    return dg.Definitions(asset_checks=checks, sensors=[freshness_sensor(checks)] if checks else [])

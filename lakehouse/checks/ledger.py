@@ -4,8 +4,8 @@ It is filled from Dagster's event log, so every check lands there the same way: 
 own, dbt's tests and Dagster's freshness checks. A sensor appends what is new every minute; the
 ``lakehouse checks`` commands and the SLO report append before they read. Rows are keyed by run
 and event, so appending is idempotent, and the ledger keeps its history when the Dagster
-instance is wiped. DuckDB lets one process open the file: while dbt builds the warehouse (it holds
-``warehouse_lock``) the sensor skips a tick and catches up on the next.
+instance is wiped. DuckDB lets one process open the file: every writer holds ``warehouse_lock``
+(``sensors/ledger.py`` skips a tick while dbt holds it).
 """
 
 from __future__ import annotations
@@ -16,41 +16,21 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from lakehouse.checks.outcome import RUN_SCOPE, metadata_value
-from lakehouse.resources.warehouse import (
-    COMMAND_WAIT_SECONDS,
-    DuckDBWarehouse,
-    WarehouseBusy,
-    warehouse_lock,
-)
+from lakehouse.resources.warehouse import COMMAND_WAIT_SECONDS, warehouse_lock
+from lakehouse.tables.sql import sql_file
 
 if TYPE_CHECKING:  # DuckDB loads when the ledger is written, not with the definitions
     import duckdb
 
 TABLE = "quality.check_evaluations"
-COLUMNS = {
-    "run_id": "VARCHAR NOT NULL",
-    "event_id": "BIGINT NOT NULL",  # the event's id within its run's log
-    "asset": "VARCHAR NOT NULL",
-    "day": "VARCHAR",  # the partition; null for checks of a whole run (dbt tests) and freshness
-    "run_partitions": "VARCHAR",  # the run's partition or range, for context
-    "check_name": "VARCHAR NOT NULL",
-    "severity": "VARCHAR NOT NULL",
-    "passed": "BOOLEAN NOT NULL",
-    "evaluated_rows": "BIGINT",
-    "failing_rows": "BIGINT",
-    "contract_version": "VARCHAR",
-    "description": "VARCHAR",
-    "evaluated_at": "TIMESTAMPTZ NOT NULL",
-}
+COLUMN_COUNT = 13  # the columns of ledger.sql's table, in the order _rows gives them
 # Runs updated this long before the newest ledger row are read again: a run that was still going
 # at the last sync may have evaluated more checks since (rows already held are skipped).
 OVERLAP = timedelta(days=1)
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS quality")
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (run_id, event_id))")
+    con.execute(sql_file(__file__, "ledger.sql"))
 
 
 def _number(metadata: dict[str, Any], *keys: str) -> int | None:
@@ -77,7 +57,9 @@ def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
     ).records
     for record in records:
         entry = record.event_log_entry
-        evaluation = entry.dagster_event.event_specific_data
+        evaluation = entry.asset_check_evaluation
+        if evaluation is None:
+            continue
         metadata = dict(evaluation.metadata or {})
         if metadata_value(metadata.get("scope")) == RUN_SCOPE:
             continue  # a step's summary: its days are in the ledger one by one
@@ -121,22 +103,6 @@ def sync_ledger(
             rows = _rows(instance, run)
             if rows:
                 con.executemany(
-                    f"INSERT OR IGNORE INTO {TABLE} VALUES ({', '.join('?' * len(COLUMNS))})", rows
+                    f"INSERT OR IGNORE INTO {TABLE} VALUES ({', '.join('?' * COLUMN_COUNT)})", rows
                 )
         return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0] - before
-
-
-@dg.sensor(
-    name="quality_ledger",
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Appends new check evaluations to the quality ledger (quality.check_evaluations in the warehouse).",
-)
-def ledger_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse) -> dg.SkipReason:
-    import duckdb
-
-    try:
-        appended = sync_ledger(context.instance, warehouse.path, wait_seconds=0)
-    except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
-        return dg.SkipReason(f"warehouse busy, will retry: {error}")
-    return dg.SkipReason(f"appended {appended} evaluation(s) to the ledger")

@@ -15,10 +15,10 @@ from datetime import date
 
 import dagster as dg
 
+from lakehouse.bronze.preflight import BronzePlan
+from lakehouse.bronze.records import FileReport
 from lakehouse.checks.outcome import ERROR, WARN, CheckOutcome, DayResult
 from lakehouse.checks.specs import CIRCUIT_BREAKER, SCHEMA
-from lakehouse.ingest.preflight import BronzePlan
-from lakehouse.ingest.records import FileReport
 
 _SCHEMA_PROBLEMS = ("layout", "table schema")
 

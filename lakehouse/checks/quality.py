@@ -25,9 +25,9 @@ from lakehouse.checks.outcome import ERROR, WARN, CheckOutcome, DayResult
 from lakehouse.checks.specs import quality_check_name, rule_blocks
 from lakehouse.contracts.model import QualityRule, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
-from lakehouse.sql import day_range, ident
 from lakehouse.tables.delta import partition_dataset
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import day_range, ident
 
 EXAMPLES = 5
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from lakehouse.assets.naming import bronze_key, silver_key
-from lakehouse.checks.ledger import TABLE, ensure_ledger
+from lakehouse.checks.ledger import ensure_ledger
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.resources.storage import LakeStorage
 from lakehouse.resources.warehouse import COMMAND_WAIT_SECONDS, warehouse_lock
+from lakehouse.tables.sql import sql_file
 from lakehouse.tables.stats import rows_per_day
 
 FRESHNESS_CHECK = "freshness_check"  # the name Dagster's time-partition freshness checks carry
@@ -101,13 +102,6 @@ def _ledger_counts(
         for contract in contracts:
             assets = [bronze_key(contract).to_user_string(), silver_key(contract).to_user_string()]
             counts[contract.name] = con.execute(
-                f"""
-                SELECT count(*) FILTER (WHERE check_name = ?),
-                       count(*) FILTER (WHERE check_name = ? AND passed),
-                       count(*) FILTER (WHERE check_name <> ?),
-                       count(*) FILTER (WHERE check_name <> ? AND passed)
-                FROM {TABLE} WHERE asset IN (?, ?) AND evaluated_at >= ?
-                """,
-                [FRESHNESS_CHECK] * 4 + [*assets, since],
+                sql_file(__file__, "slo_counts.sql"), [FRESHNESS_CHECK, *assets, since]
             ).fetchall()[0]
     return counts

@@ -60,8 +60,12 @@ def volume(
                 f"{rows} rows is {change:+.0f}% against the {len(history)}-day average "
                 f"{average:.0f} (max_change_pct={rules.max_change_pct:g})"
             )
-        metadata = {"rows": rows, "evaluated_rows": rows, "trailing_days": len(history)}
-        if average is not None:
+        metadata: dict[str, int | float] = {
+            "rows": rows,
+            "evaluated_rows": rows,
+            "trailing_days": len(history),
+        }
+        if average is not None and change is not None:
             metadata |= {"trailing_average": round(average, 1), "change_pct": round(change, 1)}
         results.append(
             DayResult(

@@ -41,7 +41,7 @@ def run(days: int, orders_per_day: int, seed: int) -> None:
     import dagster as dg
 
     from lakehouse.checks.ledger import sync_ledger
-    from lakehouse.checks.table import check_rows, render, summary_line
+    from lakehouse.cli.table import check_rows, render, summary_line
     from lakehouse.demo.generate import generate
     from lakehouse.platform import InvalidContractsError, build_definitions
     from lakehouse.runs import materialize_range

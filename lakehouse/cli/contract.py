@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from lakehouse.contracts.loader import ContractError, LoadedContract
+
 
 @click.group()
 def contract() -> None:
@@ -20,16 +22,16 @@ def validate(files: tuple[Path, ...]) -> None:
 
     Prints each problem with the file and the field it concerns; exits 1 if any file is invalid.
     """
-    from lakehouse.contracts.loader import ContractError, contract_files, load_contract, load_contracts
+    from lakehouse.contracts.loader import contract_files, load_contract, load_contracts
     from lakehouse.settings import Settings
 
+    results: list[tuple[Path, LoadedContract | None, ContractError | None]] = []
     if files:
-        results = []
         for path in files:
             try:
                 results.append((path, load_contract(path), None))
-            except ContractError as error:
-                results.append((path, None, error))
+            except ContractError as problem:
+                results.append((path, None, problem))
     else:
         directory = Settings.from_env().sources_dir
         loaded = load_contracts(directory)
@@ -44,9 +46,9 @@ def validate(files: tuple[Path, ...]) -> None:
 
     failed = 0
     for path, loaded_contract, error in results:
-        if error is not None:
+        if error is not None or loaded_contract is None:
             failed += 1
-            click.echo(click.style(error.describe(), fg="red"), err=True)
+            click.echo(click.style(error.describe() if error else f"{path}: not loaded", fg="red"), err=True)
         else:
             c = loaded_contract.contract
             click.echo(

@@ -1,4 +1,4 @@
-"""``lakehouse dbt``: dbt chores with the platform's settings exported (paths, warehouse)."""
+"""``lakehouse dbt``: dbt chores with the platform's settings (paths, warehouse) handed to dbt."""
 
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ def parse() -> None:
     from lakehouse.settings import Settings
 
     settings = Settings.from_env()
-    settings.export()
-    project = dbt_project(settings.dbt_project_dir)
+    project = dbt_project(settings)
     try:
-        LakehouseProjectPreparer().prepare(project)
+        LakehouseProjectPreparer(settings.as_environ()).prepare(project)
     except DagsterDbtCliRuntimeError as error:
         raise click.ClickException(f"dbt parse failed: {error}") from None
     click.echo(f"dbt manifest ready: {project.manifest_path}")

@@ -47,8 +47,8 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
 
     import dagster as dg
 
+    from lakehouse.cli.demo_report import summarize
     from lakehouse.demo.generate import generate
-    from lakehouse.demo.report import summarize
     from lakehouse.platform import build_definitions
     from lakehouse.runs import materialize_range
 

@@ -171,7 +171,7 @@ def check_arguments(spec: ExpectationSpec, args: Mapping[str, Any]) -> list[str]
     if isinstance(mostly, _NUMBER) and not 0 <= mostly <= 1:
         problems.append("argument 'mostly' must be between 0 and 1")
     low, high = args.get("min_value"), args.get("max_value")
-    if type(low) is type(high) and isinstance(low, _BOUND) and low > high:  # ISO strings sort in time
+    if type(low) is type(high) and isinstance(low, _BOUND) and low > high:  # type: ignore[operator]  # ISO strings sort in time
         problems.append(f"min_value {low!r} is above max_value {high!r}: no value could pass")
     if isinstance(args.get("value_set"), list) and not args["value_set"]:
         problems.append("argument 'value_set' is empty")

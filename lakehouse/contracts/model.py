@@ -277,8 +277,8 @@ class SourceContract(_Strict):
     def _consistent(self) -> SourceContract:
         columns = self.column_map
         if len(columns) != len(self.columns):
-            seen: set[str] = set()
-            dupes = sorted({c.name for c in self.columns if c.name in seen or seen.add(c.name)})
+            names = [c.name for c in self.columns]
+            dupes = sorted({name for name in names if names.count(name) > 1})
             raise ValueError(f"columns: duplicate column names {dupes}")
 
         def need(

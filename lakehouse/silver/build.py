@@ -16,7 +16,7 @@ Only the diff reaches the Delta MERGE (see ``changes.py``); an unchanged window 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
@@ -28,32 +28,50 @@ from lakehouse.days import days_between, restated_days
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
 from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, versions_sql
-from lakehouse.sql import ARROW_BATCH_ROWS, day_range, ident, literal, scalar
 from lakehouse.tables.delta import partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
+from lakehouse.tables.sql import ARROW_BATCH_ROWS, day_range, ident, literal, scalar, sql_file
 
 
-@dataclass
-class SilverResult:
-    mode: str
-    window_start: date
-    window_end: date
-    batch_rows: int = 0  # bronze rows read in the window
+@dataclass(frozen=True)
+class Written:
+    """What one write did to the silver table."""
+
     merged_rows: int = 0  # rows (or versions) after dedup
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
     files_scanned: int = 0
     files_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Flags:
     flagged_rows: int = 0
-    flags: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # rule id -> rows flagged
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Per day: what bronze says silver should hold, and what it holds (rows, or for scd2 the
+    keys of the day's snapshot and how many of them have one current version)."""
+
+    expected: dict[date, int] = field(default_factory=dict)
+    held: dict[date, int] = field(default_factory=dict)
+    stale: dict[date, int] = field(default_factory=dict)  # merge: rows whose key bronze no longer has
+
+
+@dataclass(frozen=True)
+class SilverResult:
+    mode: str
+    window_start: date
+    window_end: date
+    batch_rows: int = 0  # bronze rows read in the window
+    written: Written = field(default_factory=Written)
+    flag_summary: Flags = field(default_factory=Flags)
     rows_by_day: dict[date, int] = field(default_factory=dict)  # silver rows per day of the window
-    # Reconciliation, per day: what bronze says silver should hold, and what it holds (rows, or
-    # for scd2 the keys of the day's snapshot, and how many of them have one current version).
-    expected_by_day: dict[date, int] = field(default_factory=dict)
-    held_by_day: dict[date, int] = field(default_factory=dict)
-    stale_by_day: dict[date, int] = field(default_factory=dict)  # merge: rows whose key bronze no longer has
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
 
 
 def build_range(
@@ -70,7 +88,6 @@ def build_range(
     if window is None:  # entirely before the source's history
         return SilverResult(mode=contract.silver.mode, window_start=start, window_end=end)
     first, last = window
-    result = SilverResult(mode=contract.silver.mode, window_start=first, window_end=last)
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
     dataset = partition_dataset(bronze)
     if dataset is None:
@@ -84,35 +101,45 @@ def build_range(
         con.execute(
             f"CREATE TEMP TABLE batch AS {prepared_rows_sql(contract, day_range(EVENT_DATE, first, last))}"
         )
-        result.batch_rows = scalar(con, "SELECT count(*) FROM batch")
+        batch_rows = int(scalar(con, "SELECT count(*) FROM batch"))
         con.execute("SET TimeZone = 'UTC'")  # Arrow export labels timestamps with the session zone
-        if contract.silver.mode == "merge":
-            _merge(con, contract, result, silver, metadata)
-        elif contract.silver.mode == "scd2":
-            _scd2(con, contract, result, silver, metadata)
-        else:
-            _append(con, contract, result, silver, metadata)
-        _summarise_flags(con, contract, result)
-        result.rows_by_day = _rows_by_day(con, silver, first, last)
-        _reconcile(con, contract, result)
-
+        write = {"merge": _merge, "scd2": _scd2, "append": _append}[contract.silver.mode]
+        written = write(con, contract, first, last, silver, metadata)
+        flags = _flags(con, contract)
+        rows_by_day = _rows_by_day(con, silver, first, last)
+        reconciliation = _reconcile(con, contract, first, last, rows_by_day)
     finally:
         con.close()
-    return result
+    return SilverResult(
+        mode=contract.silver.mode,
+        window_start=first,
+        window_end=last,
+        batch_rows=batch_rows,
+        written=written,
+        flag_summary=flags,
+        rows_by_day=rows_by_day,
+        reconciliation=reconciliation,
+    )
 
 
 def _columns(contract: SourceContract) -> str:
     return ", ".join(ident(f.name) for f in silver_schema(contract))
 
 
-def _merge(con, contract, result, silver, metadata) -> None:
+def _merge(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    first: date,
+    last: date,
+    silver: TableLocation,
+    metadata: dict[str, str],
+) -> Written:
     schema = silver_schema(contract)
     con.execute(
         f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} "
         f"FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
     )
-    result.merged_rows = scalar(con, "SELECT count(*) FROM merged")
-    window = MergeWindow(EVENT_DATE, result.window_start, result.window_end)
+    window = MergeWindow(EVENT_DATE, first, last)
     existing = partition_dataset(silver)
     con.register("silver_table", existing if existing is not None else schema.empty_table())
     con.execute(
@@ -122,9 +149,8 @@ def _merge(con, contract, result, silver, metadata) -> None:
     changes = keyed_changes_sql(
         schema.names, key="_sk", moved_by=EVENT_DATE, new="merged", existing="silver_window"
     )
-    _merge_changes(
+    written = _merge_changes(
         con,
-        result,
         silver,
         schema,
         changes,
@@ -133,22 +159,28 @@ def _merge(con, contract, result, silver, metadata) -> None:
         window=window,
         metadata=metadata,
     )
+    return replace(written, merged_rows=int(scalar(con, "SELECT count(*) FROM merged")))
 
 
-def _scd2(con, contract, result, silver, metadata) -> None:
+def _scd2(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    first: date,
+    last: date,
+    silver: TableLocation,
+    metadata: dict[str, str],
+) -> Written:
     schema = silver_schema(contract)
     existing = partition_dataset(silver)
     con.register(EXISTING_VIEW, existing if existing is not None else schema.empty_table())
     con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
     con.execute(f"CREATE TEMP TABLE versions AS {versions_sql(contract, 'SELECT * FROM batch')}")
     con.execute("SET TimeZone = 'UTC'")
-    result.merged_rows = scalar(con, "SELECT count(*) FROM versions WHERE _op = 'upsert'")
     changes = version_changes_sql(
         schema.names, key="_version_sk", versions="versions", existing=EXISTING_VIEW
     )
-    _merge_changes(
+    written = _merge_changes(
         con,
-        result,
         silver,
         schema,
         changes,
@@ -157,16 +189,26 @@ def _scd2(con, contract, result, silver, metadata) -> None:
         window=None,
         metadata=metadata,
     )
+    versions = int(scalar(con, "SELECT count(*) FROM versions WHERE _op = 'upsert'"))
+    return replace(written, merged_rows=versions)
 
 
 def _merge_changes(
-    con, result, silver, schema, changes_sql, *, match, partition_by, window, metadata
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    silver: TableLocation,
+    schema: pa.Schema,
+    changes_sql: str,
+    *,
+    match: list[str],
+    partition_by: list[str] | None,
+    window: MergeWindow | None,
+    metadata: dict[str, str],
+) -> Written:
     """MERGE the diff; when there is none, commit nothing (a rerun leaves the table as it was)."""
     con.execute(f"CREATE TEMP TABLE changes AS {changes_sql}")
     if scalar(con, "SELECT count(*) FROM changes") == 0:
         ensure_table(silver, schema, partition_by)
-        return
+        return Written()
     source = (
         con.sql("SELECT * FROM changes")
         .to_arrow_table()
@@ -181,15 +223,24 @@ def _merge_changes(
         window=window,
         metadata=metadata,
     )
-    result.inserted = metrics.get("num_target_rows_inserted", 0)
-    result.updated = metrics.get("num_target_rows_updated", 0)
-    result.deleted = metrics.get("num_target_rows_deleted", 0)
-    result.files_scanned = metrics.get("num_target_files_scanned", 0)
-    result.files_skipped = metrics.get("num_target_files_skipped_during_scan", 0)
+    return Written(
+        inserted=metrics.get("num_target_rows_inserted", 0),
+        updated=metrics.get("num_target_rows_updated", 0),
+        deleted=metrics.get("num_target_rows_deleted", 0),
+        files_scanned=metrics.get("num_target_files_scanned", 0),
+        files_skipped=metrics.get("num_target_files_skipped_during_scan", 0),
+    )
 
 
-def _append(con, contract, result, silver, metadata) -> None:
-    result.merged_rows = result.inserted = result.batch_rows
+def _append(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    first: date,
+    last: date,
+    silver: TableLocation,
+    metadata: dict[str, str],
+) -> Written:
+    rows = int(scalar(con, "SELECT count(*) FROM batch"))
     replace_partitions(
         silver,
         con.sql(
@@ -197,24 +248,27 @@ def _append(con, contract, result, silver, metadata) -> None:
         ).to_arrow_reader(ARROW_BATCH_ROWS),
         schema=silver_schema(contract),
         partition_column=EVENT_DATE,
-        start=result.window_start,
-        end=result.window_end,
+        start=first,
+        end=last,
         metadata=metadata,
     )
+    return Written(merged_rows=rows, inserted=rows)
 
 
-def _summarise_flags(con, contract, result) -> None:
+def _flags(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> Flags:
     if not row_rules(contract):
-        return
+        return Flags()
     table = "batch" if contract.silver.mode != "merge" else "merged"
     rows = con.execute(
         f"SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM {table}) GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
-    result.flags = dict(rows)
-    result.flagged_rows = scalar(con, f"SELECT count(*) FROM {table} WHERE NOT dq_valid")
+    flagged = int(scalar(con, f"SELECT count(*) FROM {table} WHERE NOT dq_valid"))
+    return Flags(flagged_rows=flagged, counts=dict(rows))
 
 
-def _rows_by_day(con, silver: TableLocation, first: date, last: date) -> dict[date, int]:
+def _rows_by_day(
+    con: duckdb.DuckDBPyConnection, silver: TableLocation, first: date, last: date
+) -> dict[date, int]:
     """Silver rows per day of the window (scd2: versions first observed that day)."""
     counts = dict.fromkeys(days_between(first, last), 0)
     dataset = partition_dataset(silver)
@@ -227,7 +281,13 @@ def _rows_by_day(con, silver: TableLocation, first: date, last: date) -> dict[da
     return counts
 
 
-def _reconcile(con, contract, result) -> None:
+def _reconcile(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    first: date,
+    last: date,
+    rows_by_day: dict[date, int],
+) -> Reconciliation:
     """Count, per day, what silver should hold and what it holds (``silver_after`` is registered
     by ``_rows_by_day``).
 
@@ -238,54 +298,26 @@ def _reconcile(con, contract, result) -> None:
     those whose single current version agrees with the latest observation in the batch (or
     started later than it).
     """
-    days = days_between(result.window_start, result.window_end)
-    result.expected_by_day = dict.fromkeys(days, 0)
-    result.held_by_day = dict.fromkeys(days, 0)
-    result.stale_by_day = dict.fromkeys(days, 0)
+    days = days_between(first, last)
+    expected, held, stale = dict.fromkeys(days, 0), dict.fromkeys(days, 0), dict.fromkeys(days, 0)
     if contract.silver.mode == "scd2":
         valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
         order = (
             f"{valid_from} DESC, {ident(contract.partitions.event_time)} DESC, _arrival_date DESC, "
             "_ingested_at DESC, _source_file DESC, _row_number DESC"
         )
-        rows = con.execute(
-            f"""
-            WITH latest AS (
-                SELECT _sk, {valid_from} AS observed_from, {attr_hash(contract)} AS observed FROM batch
-                QUALIFY row_number() OVER (PARTITION BY _sk ORDER BY {order}) = 1
-            ),
-            current AS (
-                SELECT _sk, count(*) AS n, any_value(valid_from) AS valid_from,
-                       any_value({attr_hash(contract)}) AS held
-                FROM silver_after WHERE is_current GROUP BY _sk
-            ),
-            consistent AS (
-                SELECT latest._sk FROM latest JOIN current USING (_sk)
-                WHERE current.n = 1 AND (current.held = latest.observed OR current.valid_from > latest.observed_from)
-            )
-            SELECT b.{EVENT_DATE}, count(DISTINCT b._sk),
-                   count(DISTINCT b._sk) FILTER (WHERE b._sk IN (SELECT _sk FROM consistent))
-            FROM batch b GROUP BY 1
-            """
-        ).fetchall()
-        for day, expected, held in rows:
-            result.expected_by_day[day], result.held_by_day[day] = expected, held
-        return
-    if contract.silver.mode == "append":
-        result.expected_by_day.update(
-            dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM batch GROUP BY 1").fetchall())
+        sql = sql_file(__file__, "reconcile_scd2.sql").format(
+            valid_from=valid_from, order=order, attr_hash=attr_hash(contract), event_date=EVENT_DATE
         )
-        result.held_by_day.update(result.rows_by_day)
-        return
-    window = day_range(EVENT_DATE, result.window_start, result.window_end)
-    result.expected_by_day.update(
-        dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM merged GROUP BY 1").fetchall())
-    )
-    for day, held, stale in con.execute(
-        f"""
-        SELECT {EVENT_DATE}, count(*) FILTER (WHERE _sk IN (SELECT _sk FROM merged)),
-               count(*) FILTER (WHERE _sk NOT IN (SELECT _sk FROM merged))
-        FROM silver_after WHERE {window} GROUP BY 1
-        """
-    ).fetchall():
-        result.held_by_day[day], result.stale_by_day[day] = held, stale
+        for day, want, have in con.execute(sql).fetchall():
+            expected[day], held[day] = want, have
+    elif contract.silver.mode == "append":
+        expected.update(dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM batch GROUP BY 1").fetchall()))
+        held.update(rows_by_day)
+    else:
+        expected.update(dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM merged GROUP BY 1").fetchall()))
+        for day, have, gone in con.execute(
+            sql_file(__file__, "reconcile_merge.sql"), [first, last]
+        ).fetchall():
+            held[day], stale[day] = have, gone
+    return Reconciliation(expected=expected, held=held, stale=stale)

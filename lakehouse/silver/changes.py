@@ -8,7 +8,7 @@ only the rows that differ, usually one day's new rows and a few late ones.
 
 from __future__ import annotations
 
-from lakehouse.sql import ident
+from lakehouse.tables.sql import ident
 
 
 def _differs(columns: list[str], left: str, right: str) -> str:

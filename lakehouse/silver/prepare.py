@@ -10,7 +10,7 @@ from __future__ import annotations
 from lakehouse.contracts.expectations import EXPECTATIONS
 from lakehouse.contracts.model import Column, QualityRule, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
-from lakehouse.sql import ident, literal, normalized
+from lakehouse.tables.sql import ident, literal, normalized
 
 BRONZE_VIEW = "bronze_window"
 

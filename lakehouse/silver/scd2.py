@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import silver_schema
-from lakehouse.sql import ident
+from lakehouse.tables.sql import ident
 
 EXISTING_VIEW = "silver_existing"
 TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_number"

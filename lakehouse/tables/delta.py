@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from lakehouse.sql import day_range
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import day_range
 
 
 class SchemaMismatchError(RuntimeError):
@@ -36,7 +36,8 @@ def check_schema(location: TableLocation, table: DeltaTable, wanted: pa.Schema) 
     """
     current = pa.schema(table.schema().to_arrow())
     current_fields = {f.name: f for f in current}
-    problems, added = [], []
+    problems: list[str] = []
+    added: list[str] = []
     for f in wanted:
         old = current_fields.get(f.name)
         if old is None:

@@ -15,9 +15,9 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from lakehouse.sql import day_range, ident
 from lakehouse.tables.delta import check_schema, commit_properties
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import day_range, ident
 
 OP_COLUMN = "_op"  # in the merge source only: 'upsert' or 'delete'
 

@@ -19,7 +19,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lakehouse.assets.reports import SLO_KEY
 from lakehouse.checks.ledger import TABLE, sync_ledger
 from lakehouse.checks.slo import slo_report
 from lakehouse.contracts.loader import load_contracts
@@ -27,8 +26,9 @@ from lakehouse.demo.generate import generate
 from lakehouse.platform import build_definitions
 from lakehouse.resources.warehouse import warehouse_lock
 from lakehouse.runs import materialize_range
+from lakehouse.sensors.slo import SLO_KEY
 from lakehouse.tables.location import TableLocation
-from tests.conftest import REPO, make_settings
+from tests.helpers import REPO, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,7 @@ import pytest
 
 from lakehouse.demo.generate import generate
 from lakehouse.settings import Settings
-from tests.conftest import REPO, make_settings
-from tests.helpers import rows
+from tests.helpers import REPO, make_settings, rows
 
 pytestmark = pytest.mark.slow
 

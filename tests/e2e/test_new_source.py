@@ -18,8 +18,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
-from tests.conftest import REPO, make_settings
-from tests.helpers import rows, write_landing
+from tests.helpers import REPO, make_settings, rows, write_landing
 
 RETURNS = """\
 name: returns

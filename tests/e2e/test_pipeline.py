@@ -21,8 +21,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
-from tests.conftest import make_settings
-from tests.helpers import data_file_digests, rows
+from tests.helpers import data_file_digests, make_settings, rows
 
 pytestmark = pytest.mark.slow
 
@@ -61,12 +60,12 @@ class Pipeline:
             e
             for e in result.get_asset_materialization_events()
             if e.asset_key == dg.AssetKey.from_user_string(key)
-            and "restated_by_run_for" not in e.event_specific_data.materialization.metadata
+            and "restated_by_run_for" not in e.materialization.metadata
         ]
 
         return {
             k: getattr(v, "value", v)
-            for k, v in events[-1].event_specific_data.materialization.metadata.items()
+            for k, v in events[-1].materialization.metadata.items()
         }
 
 

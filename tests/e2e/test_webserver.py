@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from lakehouse.demo.generate import generate
-from tests.conftest import REPO, make_settings
+from tests.helpers import REPO, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -11,14 +11,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from lakehouse.bronze.landing import LandingUnavailableError
+from lakehouse.bronze.layout import LandingSchemaError
+from lakehouse.bronze.pii import token
+from lakehouse.bronze.preflight import LandingFilesMissingError, NoFilesForDayError, plan_bronze
 from lakehouse.contracts.schema import bronze_schema
-from lakehouse.ingest.landing import LandingUnavailableError
-from lakehouse.ingest.layout import LandingSchemaError
-from lakehouse.ingest.pii import token
-from lakehouse.ingest.preflight import LandingFilesMissingError, NoFilesForDayError, plan_bronze
 from lakehouse.tables.delta import SchemaMismatchError
-from tests.conftest import PII_KEY
-from tests.helpers import EVENTS_CONTRACT, HEADER, Lake, data_file_digests, rows, string_values
+from tests.helpers import EVENTS_CONTRACT, HEADER, PII_KEY, Lake, data_file_digests, rows, string_values
 
 D0, D1, D2, D3, D4 = date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
 

@@ -62,7 +62,7 @@ def test_merge_keeps_the_latest_row_per_key(orders: Lake) -> None:
     # e2 came three times: twice identical, then re-sent a day later with a new kind; the
     # re-send has the same event time, so the later ingestion wins.
     assert silver["e2"]["kind"] == "buy" and silver["e2"]["_source_file"] == "events/2026-03-02/a.csv"
-    assert result.batch_rows == 6 and result.merged_rows == 4 and result.inserted == 4
+    assert result.batch_rows == 6 and result.written.merged_rows == 4 and result.written.inserted == 4
     assert {d: n for d, n in result.rows_by_day.items() if n} == {D1: 3, D2: 1}
     keys = {r["_sk"] for r in silver.values()}
     assert len(keys) == 4 and all(len(k) == 64 for k in keys)
@@ -89,7 +89,7 @@ def test_keys_are_compared_as_normalised(tmp_path: Path) -> None:
     lake.ingest(D1, D1)
     result = lake.build(D1, D1)
     assert [(r["event_id"], r["amount"]) for r in rows(lake.silver)] == [("AB1", Decimal("2.00"))]
-    assert result.expected_by_day[D1] == result.held_by_day[D1] == 1
+    assert result.reconciliation.expected[D1] == result.reconciliation.held[D1] == 1
 
 
 def test_quality_rules_flag_rows_and_never_drop_them(orders: Lake) -> None:
@@ -102,7 +102,7 @@ def test_quality_rules_flag_rows_and_never_drop_them(orders: Lake) -> None:
         "column_values_to_be_in_set(kind)",
     ]
     assert silver["e1"]["dq_valid"] is True and silver["e1"]["dq_flags"] == []
-    assert result.flagged_rows == 1
+    assert result.flag_summary.flagged_rows == 1
 
 
 def test_rerun_is_idempotent_and_commits_nothing(orders: Lake) -> None:
@@ -110,7 +110,7 @@ def test_rerun_is_idempotent_and_commits_nothing(orders: Lake) -> None:
     orders.build(D1, D2)
     version, digests = orders.silver.open().version(), data_file_digests(orders.silver)
     again = orders.build(D1, D2, run_id="run-again")
-    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert (again.written.inserted, again.written.updated, again.written.deleted) == (0, 0, 0)
     assert orders.silver.open().version() == version
     assert data_file_digests(orders.silver) == digests
 
@@ -125,7 +125,7 @@ def test_the_daily_run_picks_up_a_late_row(orders: Lake) -> None:
     )
     _, result = orders.daily(D3)
     late = {r["event_id"]: r for r in rows(orders.silver)}["e5"]
-    assert late["_event_date"] == D2 and result.inserted == 1
+    assert late["_event_date"] == D2 and result.written.inserted == 1
     assert result.window_start == D1
 
 
@@ -166,8 +166,8 @@ def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
     files_after = set(orders.silver.open().file_uris())
     changed = files_before ^ files_after
     assert changed and all("_event_date=2026-03-04" in uri for uri in changed), changed
-    assert (result.inserted, result.updated) == (1, 0)
-    assert result.files_scanned <= 1 and result.files_skipped >= 4
+    assert (result.written.inserted, result.written.updated) == (1, 0)
+    assert result.written.files_scanned <= 1 and result.written.files_skipped >= 4
 
 
 def test_a_key_whose_event_date_changes_moves_within_the_window(orders: Lake) -> None:
@@ -185,7 +185,7 @@ def test_a_key_whose_event_date_changes_moves_within_the_window(orders: Lake) ->
     result = orders.build(D2, D2)
     placed = [(r["event_id"], r["_event_date"]) for r in rows(orders.silver) if r["event_id"] == "e1"]
     assert placed == [("e1", D2)]  # not a second copy in D1
-    assert result.deleted == 1 and result.inserted == 1
+    assert result.written.deleted == 1 and result.written.inserted == 1
 
 
 def snapshot(lake: Lake, day: date, people: dict[str, tuple[str, str, str]]) -> None:
@@ -267,7 +267,7 @@ def test_scd2_is_the_same_in_one_run_and_idempotent(people: Lake) -> None:
     assert history(people) == EXPECTED_HISTORY
     version = people.silver.open().version()
     again = people.build(D1, D4, run_id="again")
-    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert (again.written.inserted, again.written.updated, again.written.deleted) == (0, 0, 0)
     assert people.silver.open().version() == version
 
 

@@ -12,12 +12,11 @@ from lakehouse.checks.freshness import deadline_cron, freshness_checks
 from lakehouse.checks.outcome import RUN_SCOPE, CheckOutcome, DayResult
 from lakehouse.checks.reconciliation import bronze_reconciliation, silver_reconciliation
 from lakehouse.checks.specs import bronze_check_specs, quality_check_name, silver_check_specs
-from lakehouse.checks.table import check_rows, render, summary_line
 from lakehouse.checks.volume import volume
+from lakehouse.cli.table import check_rows, render, summary_line
 from lakehouse.contracts import ContractError, load_contract
 from lakehouse.contracts.model import SourceContract, Volume
-from tests.conftest import REPO
-from tests.helpers import EVENTS_CONTRACT, contract_from
+from tests.helpers import EVENTS_CONTRACT, REPO, contract_from
 
 KEY = dg.AssetKey(["bronze", "events"])
 DAYS = [date(2026, 3, d) for d in range(1, 11)]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from lakehouse.cli import main
 from lakehouse.contracts import ContractError, load_contract, load_contracts
 from lakehouse.contracts.schema import bronze_schema, silver_schema
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 GOOD = """\
 name: shop

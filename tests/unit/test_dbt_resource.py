@@ -25,9 +25,8 @@ def test_dagster_dbt_still_calls_the_overridden_hooks() -> None:
 
 
 def test_the_version_shortcut_tells_the_truth() -> None:
-    resource = LakehouseDbtCliResource(
-        project_dir=dbt_project(Settings.from_env().dbt_project_dir), dbt_executable=dbt_executable()
-    )
+    settings = Settings.from_env()
+    resource = LakehouseDbtCliResource.for_project(dbt_project(settings), settings.as_environ())
     printed = subprocess.run(
         [dbt_executable(), "--version"], capture_output=True, text=True, check=True
     ).stdout

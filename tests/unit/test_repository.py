@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def readme_commands() -> list[str]:
@@ -44,7 +45,7 @@ def test_dockerfile_installs_through_setup_and_starts_a_code_server() -> None:
     assert any(i["instruction"] == "FROM" and i["value"] == "${BASE}" for i in parser.structure)
     cmd = parser.structure[-1]
     assert cmd["instruction"] == "CMD"
-    argv = eval(cmd["value"])  # the exec form: a JSON list
+    argv = json.loads(cmd["value"])  # the exec form: a JSON list
     assert argv[:3] == ["dagster", "code-server", "start"]
     assert "lakehouse.definitions" in argv
     # Every file the image copies exists, and the command it starts exists in this environment.
@@ -67,7 +68,7 @@ def test_loading_the_definitions_imports_no_engine() -> None:
     """great_expectations, DuckDB, deltalake and pandas load when a run needs them, not with the
     definitions (every run worker and code server loads those)."""
     code = (
-        "import sys, lakehouse.definitions; "
+        "import sys, lakehouse.definitions as location; location.defs(); "
         "print(','.join(m for m in ('great_expectations', 'duckdb', 'deltalake', 'pandas') if m in sys.modules))"
     )
     loaded = subprocess.run(

@@ -36,9 +36,10 @@ orders_with_segment as (
 
     from orders
     left join customer_versions
-        on orders.customer_id = customer_versions.customer_id
-        and orders.ordered_at >= customer_versions.valid_from
-        and (orders.ordered_at < customer_versions.valid_to or customer_versions.valid_to is null)
+        on
+            orders.customer_id = customer_versions.customer_id
+            and orders.ordered_at >= customer_versions.valid_from
+            and (orders.ordered_at < customer_versions.valid_to or customer_versions.valid_to is null)
 
 ),
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from lakehouse.bronze.landing import LandingFile
 from lakehouse.contracts.model import SourceContract
-from lakehouse.ingest.landing import LandingFile
-from lakehouse.sql import literal
+from lakehouse.tables.sql import literal
 
 GLOB_CHARACTERS = frozenset("*?[]{}")
 

@@ -20,14 +20,14 @@ from datetime import date
 
 import duckdb
 
+from lakehouse.bronze.preflight import BronzePlan, plan_bronze
+from lakehouse.bronze.records import STAGED, FileReport, stage_file, staging_connection
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between
-from lakehouse.ingest.preflight import BronzePlan, plan_bronze
-from lakehouse.ingest.records import STAGED, FileReport, stage_file, staging_connection
-from lakehouse.sql import ARROW_BATCH_ROWS, ident, literal, scalar
 from lakehouse.tables.delta import replace_partitions
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import ARROW_BATCH_ROWS, ident, literal, scalar
 
 
 @dataclass

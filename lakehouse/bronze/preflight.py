@@ -13,11 +13,8 @@ from datetime import date, timedelta
 
 import duckdb
 
-from lakehouse.contracts.model import SourceContract
-from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
-from lakehouse.days import days_between, restated_days
-from lakehouse.ingest.landing import LandingFile, LandingUnavailableError, files_for_day
-from lakehouse.ingest.layout import (
+from lakehouse.bronze.landing import LandingFile, LandingUnavailableError, files_for_day
+from lakehouse.bronze.layout import (
     LandingSchemaError,
     Layout,
     check_file_name,
@@ -27,9 +24,12 @@ from lakehouse.ingest.layout import (
     match_layout,
     parquet_fields,
 )
-from lakehouse.sql import day_range
+from lakehouse.contracts.model import SourceContract
+from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
+from lakehouse.days import days_between, restated_days
 from lakehouse.tables.delta import SchemaMismatchError, added_columns, partition_dataset
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import day_range
 from lakehouse.tables.stats import columns_with_values
 
 EARLY_TOLERANCE_DAYS = 1  # a file of day D may hold rows of early D+1 (export cut-off, clock skew)
@@ -143,7 +143,7 @@ RECENT_DAYS = 7
 
 def _check_layouts(plan: BronzePlan, bronze: TableLocation) -> None:
     fmt = plan.contract.extract.format
-    con = duckdb.connect() if fmt != "csv" else None
+    con = duckdb.connect()
     if fmt == "jsonl":
         # What bronze holds for the run's days (from earlier loads) and the week before them.
         populated = columns_with_values(
@@ -164,8 +164,7 @@ def _check_layouts(plan: BronzePlan, bronze: TableLocation) -> None:
             except LandingSchemaError as error:
                 plan.problems.append(Problem("layout", error, (plan.clamp(file.arrival_date),)))
     finally:
-        if con is not None:
-            con.close()
+        con.close()
 
 
 def _check_files_still_present(plan: BronzePlan, bronze: TableLocation, quarantine: TableLocation) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lakehouse.bronze.landing import LandingFile
+from lakehouse.bronze.layout import Layout
+from lakehouse.bronze.pii import MACRO as PII_TOKEN
 from lakehouse.contracts.model import SourceContract
-from lakehouse.ingest.landing import LandingFile
-from lakehouse.ingest.layout import Layout
-from lakehouse.ingest.pii import MACRO as PII_TOKEN
-from lakehouse.sql import ident, literal, normalized, string_list
+from lakehouse.tables.sql import ident, literal, normalized, string_list
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Small helpers for SQL the platform generates from contracts (DuckDB dialect).
+"""Small helpers for the SQL the platform runs on its tables (DuckDB dialect).
 
 Contract identifiers are validated (``^[a-z][a-z0-9_]*$``), but landing files bring their own
 column names, so everything is quoted anyway.
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 # Rows per Arrow batch when DuckDB results stream into Delta writes.
 ARROW_BATCH_ROWS = 256 * 1024
@@ -51,5 +55,13 @@ def normalized(expr: str, steps: Sequence[str]) -> str:
     return expr
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> object:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> Any:
+    """The first column of the first row (DuckDB's values are untyped)."""
     return con.execute(sql, params).fetchall()[0][0]
+
+
+@cache
+def sql_file(beside: str, name: str) -> str:
+    """The text of a static query kept in ``name`` next to the module ``beside`` (its
+    ``__file__``): SQL that is not generated from a contract lives in ``.sql`` files."""
+    return (Path(beside).parent / name).read_text()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from lakehouse.checks.table import check_rows, summary_line
+from lakehouse.cli.table import check_rows, summary_line
 
 
 def _value(metadata: Mapping[str, dg.MetadataValue], key: str) -> object:
@@ -23,7 +23,7 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
     """One line per asset of the run (the metadata of its latest materialisation) and the checks."""
     latest: dict[dg.AssetKey, Mapping[str, dg.MetadataValue]] = {}
     for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
+        materialization = event.materialization
         if "restated_by_run_for" not in materialization.metadata:  # the lookback days' markers
             latest[materialization.asset_key] = materialization.metadata
 
@@ -43,7 +43,8 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
                 )
             )
             rows.append(("bronze", name, _fmt(_value(metadata, "rows_written")), ""))
-            reasons = _value(metadata, "quarantine_reasons") or {}
+            reasons = _value(metadata, "quarantine_reasons")
+            reasons = reasons if isinstance(reasons, dict) else {}
             detail = ", ".join(f"{k} {v}" for k, v in list(reasons.items())[:4])
             rows.append(
                 ("quarantine", f"quarantine/{source}", _fmt(_value(metadata, "rows_quarantined")), detail)

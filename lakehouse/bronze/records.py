@@ -20,13 +20,11 @@ from datetime import date, timedelta
 
 import duckdb
 
-from lakehouse.contracts.model import Column, SourceContract
-from lakehouse.contracts.schema import EVENT_DATE
-from lakehouse.ingest.landing import LandingFile
-from lakehouse.ingest.layout import Layout
-from lakehouse.ingest.pii import install_token_macro
-from lakehouse.ingest.preflight import EARLY_TOLERANCE_DAYS
-from lakehouse.ingest.sources import (
+from lakehouse.bronze.landing import LandingFile
+from lakehouse.bronze.layout import Layout
+from lakehouse.bronze.pii import install_token_macro
+from lakehouse.bronze.preflight import EARLY_TOLERANCE_DAYS
+from lakehouse.bronze.sources import (
     SourceQuery,
     csv_source,
     jsonl_source,
@@ -35,7 +33,9 @@ from lakehouse.ingest.sources import (
     raw,
     row_hash,
 )
-from lakehouse.sql import day_range, ident, literal, scalar
+from lakehouse.contracts.model import Column, SourceContract
+from lakehouse.contracts.schema import EVENT_DATE
+from lakehouse.tables.sql import day_range, ident, literal, scalar
 
 STAGED = "staged"
 
@@ -95,17 +95,19 @@ def stage_file(
     """
     report = FileReport(file=file.relative_path, arrival_date=file.arrival_date)
     fmt = contract.extract.format
-    if file.size == 0 or (fmt != "jsonl" and layout is None):
+    if file.size == 0:
         return report
     if fmt == "jsonl":
         source = jsonl_source(contract, file)
+    elif layout is None:  # a CSV or Parquet file without fields: nothing to read
+        return report
     else:
         report.rescued_columns = layout.extras
         source = (csv_source if fmt == "csv" else parquet_source)(contract, file, layout)
 
     before = scalar(con, f"SELECT count(*) FROM {STAGED}")
     con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
-    if fmt == "csv" and start <= file.arrival_date <= end:
+    if layout is not None and fmt == "csv" and start <= file.arrival_date <= end:
         _stage_csv_rejects(con, contract, file, len(layout.fields))
 
     report.rows = scalar(con, f"SELECT count(*) FROM {STAGED}") - before

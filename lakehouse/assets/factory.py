@@ -1,0 +1,46 @@
+"""What every contract-driven asset (bronze, silver) is declared with, in one place.
+
+Both layers are daily-partitioned Delta tables derived from one contract: they share the
+calendar, the single-run backfill policy (a range of days is one run), the kinds, the owners,
+the contract's content hash as code version and the contract's path in the metadata. Each
+layer's factory adds only what is its own: key, upstream, checks, description, resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+
+from lakehouse.assets.naming import owners
+from lakehouse.contracts.loader import LoadedContract
+
+
+def contract_asset(
+    loaded: LoadedContract,
+    *,
+    key: dg.AssetKey,
+    layer: str,
+    upstream: dg.AssetKey,
+    calendar: dg.PartitionsDefinition,
+    check_specs: Sequence[dg.AssetCheckSpec],
+    description: str,
+    metadata: Mapping[str, Any],
+    resources: set[str],
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The ``@dg.asset`` decorator of a layer's asset for one contract."""
+    return dg.asset(
+        key=key,
+        deps=[upstream],
+        partitions_def=calendar,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=check_specs,
+        group_name=layer,
+        kinds={"delta", "duckdb"},
+        owners=owners(loaded.contract),
+        code_version=loaded.version,
+        description=description.strip(),
+        metadata={"contract": str(loaded.path), **metadata},
+        required_resource_keys=resources,
+    )

@@ -1,0 +1,1 @@
+"""The project's component instances (``dg`` loads every ``defs.yaml`` below this folder)."""

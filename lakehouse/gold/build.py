@@ -1,0 +1,106 @@
+"""One gold step: ``dbt build`` over the run's window of days, under the warehouse's lock.
+
+Microbatch models rebuild one batch per day of the window, which starts ``lookback_days``
+before the run's first day (silver may have changed there). The window goes to dbt as
+``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing ``--vars``
+forces a full re-parse on every new window).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from lakehouse.assets.metadata import record_restated_days
+from lakehouse.assets.partitions import partition_window
+from lakehouse.days import days_between
+from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
+
+
+def build_gold(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: DuckDBWarehouse,
+    project: DbtProject,
+    *,
+    lookback_days: int,
+    calendar_start: date,
+) -> Iterator[Any]:
+    start, end = partition_window(context)
+    first = max(start - timedelta(days=lookback_days), calendar_start)
+    args = [
+        "build",
+        "--event-time-start",
+        first.isoformat(),
+        "--event-time-end",
+        (end + timedelta(days=1)).isoformat(),
+    ]
+    # DuckDB lets one process open the file: wait for the ledger's sensor or a command that
+    # holds it, rather than fail. Collected, not streamed: row counts can only be read once
+    # dbt has let go of the file.
+    with warehouse_lock(
+        warehouse.path,
+        wait_seconds=GOLD_WAIT_SECONDS,
+        on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
+    ):
+        invocation = dbt.cli(args, context=context)
+        events = list(invocation.stream())
+        counted = list(with_row_counts(events, context, warehouse))
+    keep_partial_parse(invocation.target_path, project)
+    rebuilt: dict[date, dict[str, int]] = {day: {} for day in days_between(first, start - timedelta(days=1))}
+    for key in context.selected_asset_keys:  # first: see bronze/materialize.py
+        record_restated_days(context, key, rebuilt)
+    yield from counted
+
+
+def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
+    """Make this run's parse the one the next run starts from.
+
+    dagster-dbt gives every run a fresh target folder seeded with the project's
+    ``partial_parse.msgpack``. When the settings differ from those the manifest was built with
+    (another warehouse path changes dbt's profile), dbt re-parses from scratch, and without this
+    every later run would too.
+    """
+    produced = run_target / "partial_parse.msgpack"
+    kept = Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+    if not produced.exists() or (kept.exists() and kept.read_bytes() == produced.read_bytes()):
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staging = kept.with_name(f".{kept.name}.{os.getpid()}")
+    shutil.copyfile(produced, staging)
+    os.replace(staging, kept)  # atomic: a concurrent run reads the old file or the new one
+
+
+def with_row_counts(
+    events: list[Any], context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> Iterator[Any]:
+    """Add ``dagster/row_count`` to each model's output.
+
+    Counted through a short-lived read-only connection: dagster-dbt's ``fetch_row_counts``
+    leaves the dbt adapter's connection open in this process, which locks the next dbt run
+    (another process) out of the warehouse file.
+    """
+    tables = {}
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = context.assets_def.keys_by_output_name.get(event.output_name)
+            table = key and context.assets_def.specs_by_key[key].metadata.get("dagster/table_name")
+            if table:
+                tables[event.output_name] = str(table)
+    counts: dict[str, int] = {}
+    if tables:
+        with warehouse.connect(read_only=True) as con:
+            for output, table in tables.items():
+                counts[output] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            yield event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        else:
+            yield event

@@ -1,0 +1,64 @@
+"""One silver step: the contract's rules built before any write, the merge, then the quality
+rules (great-expectations) and reconciliation on every day the run rewrote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from lakehouse.assets.metadata import record_restated_days, silver_metadata
+from lakehouse.assets.partitions import partition_window
+from lakehouse.checks.outcome import report, with_metadata
+from lakehouse.checks.quality import build_expectations, evaluate_rules
+from lakehouse.checks.reconciliation import silver_reconciliation
+from lakehouse.contracts.loader import LoadedContract
+from lakehouse.days import days_between
+from lakehouse.silver.build import build_range
+
+
+def materialize_silver(
+    context: dg.AssetExecutionContext, loaded: LoadedContract
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    contract, key = loaded.contract, context.asset_key
+    try:
+        build_expectations(contract)  # before any write: a rule that cannot run stops here
+    except ValueError as error:
+        raise dg.Failure(description=f"{loaded.path}: {error}; silver was not changed") from None
+    start, end = partition_window(context)
+    lake = context.resources.lake
+    silver = lake.table("silver", contract.entity_name)
+    result = build_range(
+        contract,
+        start=start,
+        end=end,
+        bronze=lake.table("bronze", contract.name),
+        silver=silver,
+        run_id=context.run_id,
+        commit_metadata={"contract_version": loaded.version},
+    )
+    written = result.written
+    context.log.info(
+        f"{contract.entity_name} {start}..{end} (window from {result.window_start}): "
+        f"{result.batch_rows} bronze rows, {written.inserted} inserted, {written.updated} updated, "
+        f"{written.deleted} deleted, {result.flag_summary.flagged_rows} flagged"
+    )
+    record_restated_days(  # first: see bronze/materialize.py
+        context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
+    )
+    yield dg.MaterializeResult(metadata=silver_metadata(result))
+
+    days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
+    reconciliation = result.reconciliation
+    outcomes = [
+        *evaluate_rules(contract, silver, days, key),
+        silver_reconciliation(
+            reconciliation.expected,
+            reconciliation.held,
+            reconciliation.stale,
+            days,
+            key,
+            "keys" if contract.silver.mode == "scd2" else "rows",
+        ),
+    ]
+    yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
