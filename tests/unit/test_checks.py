@@ -40,11 +40,15 @@ def test_a_check_reports_each_day_and_a_step_result_naming_the_failing_days() ->
     )
     step = outcome.step_result()
     assert (step.passed, step.severity) == (False, dg.AssetCheckSeverity.WARN)
-    assert step.description == "failed on 2026-03-02: 40 rows, fewer than min_rows=100"
+    assert step.description == "failed on 2026-03-02 (warn): 40 rows, fewer than min_rows=100"
     assert step.metadata["scope"].value == RUN_SCOPE
     days = list(outcome.day_evaluations())
     assert [(d.partition, d.passed) for d in days] == [("2026-03-01", True), ("2026-03-02", False)]
-    assert days[1].metadata["rows"].value == 40 and days[1].description.startswith("40 rows")
+    assert days[1].metadata["rows"].value == 40
+    # the run log names the day and its result, in the line and in its metadata
+    assert days[1].description == "2026-03-02 warned: 40 rows, fewer than min_rows=100"
+    assert days[0].description == "2026-03-01 passed"
+    assert (days[1].metadata["day"].value, days[1].metadata["result"].value) == ("2026-03-02", "warned")
 
 
 def test_one_error_day_makes_the_step_result_an_error() -> None:
