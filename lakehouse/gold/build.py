@@ -57,8 +57,7 @@ def build_gold(
     ):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         events = list(invocation.stream())
-        with warehouse.connect(read_only=True) as con:
-            gold = gather(context, events, invocation.target_path, con, days_between(first, end))
+        gold = gather(context, events, invocation.target_path, warehouse, days_between(first, end))
     keep_partial_parse(invocation.target_path, project)
     yield from emit(context, gold)
     error = invocation.get_error()

@@ -35,6 +35,8 @@ from lakehouse.gold.per_day import DbtTest, evaluate_per_day, microbatch_event_t
 if TYPE_CHECKING:
     import duckdb
 
+    from lakehouse.resources.warehouse import DuckDBWarehouse
+
 
 @dataclass
 class BuiltModel:
@@ -59,60 +61,67 @@ def gather(
     context: dg.AssetExecutionContext,
     events: list[Any],
     target_path: Path,
-    con: duckdb.DuckDBPyConnection,
+    warehouse: DuckDBWarehouse,
     days: list[date],
 ) -> GoldReport:
-    """Read what dbt built (``days``: the run's window, lookback days first)."""
+    """Read what dbt built (``days``: the run's window, lookback days first). Opens the warehouse
+    only when dbt built or tested something: a dbt that failed early keeps its own error."""
+    outputs = [e for e in events if isinstance(e, dg.Output)]
+    results = {
+        dg.AssetCheckKey(e.asset_key, e.check_name): e
+        for e in events
+        if isinstance(e, dg.AssetCheckResult) and e.asset_key is not None and e.check_name
+    }
+    others = [e for e in events if not isinstance(e, dg.Output | dg.AssetCheckResult)]
+    if not outputs and not results:
+        return GoldReport(models=[], results={}, outcomes=[], others=others)
+    with warehouse.connect(read_only=True) as con:
+        models, outcomes = _read(context, outputs, results, Path(target_path), con, days)
+    for outcome in outcomes:  # dbt's own result is of the whole table, beside the days
+        results[outcome.check_key] = _table_result(results[outcome.check_key], outcome)
+    return GoldReport(models=models, results=results, outcomes=outcomes, others=others)
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _read(
+    context: dg.AssetExecutionContext,
+    outputs: list[dg.Output],
+    results: Mapping[dg.AssetCheckKey, dg.AssetCheckResult],
+    target_path: Path,
+    con: duckdb.DuckDBPyConnection,
+    days: list[date],
+) -> tuple[list[BuiltModel], list[CheckOutcome]]:
     from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-    run_manifest = json.loads((Path(target_path) / "manifest.json").read_text())
+    run_manifest = _json(target_path / "manifest.json")
     compiled = {
         r["unique_id"]: r.get("compiled_code")
-        for r in json.loads((Path(target_path) / "run_results.json").read_text()).get("results", [])
+        for r in _json(target_path / "run_results.json").get("results", [])
     }
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     partitioned_run = context.has_partition_key or context.has_partition_key_range
     start = date.fromisoformat(context.partition_key_range.start) if partitioned_run else None
     lineage_inputs = _LineageInputs(con, run_manifest, manifest, translator)
-
-    models: list[BuiltModel] = []
-    results: dict[dg.AssetCheckKey, dg.AssetCheckResult] = {}
-    others: list[Any] = []
-    for event in events:
-        if isinstance(event, dg.Output):
-            models.append(_built(context, event, run_manifest, target_path, con, days, start, lineage_inputs))
-        elif isinstance(event, dg.AssetCheckResult) and event.asset_key is not None and event.check_name:
-            results[dg.AssetCheckKey(event.asset_key, event.check_name)] = event
-        else:
-            others.append(event)
+    models = [
+        _built(context, o, run_manifest, target_path, con, days, start, lineage_inputs) for o in outputs
+    ]
 
     by_key = {m.key: m for m in models}
     tests = []
     for key, result in results.items():
-        test = run_manifest["nodes"].get(str(metadata_value(result.metadata.get("unique_id"))), {})
+        test = run_manifest.get("nodes", {}).get(str(metadata_value(result.metadata.get("unique_id"))), {})
         model = by_key.get(key.asset_key)
         spec = context.assets_def.get_spec_for_check_key(key)
-        if (
-            model is None
-            or model.event_time is None
-            or spec.partitions_def is None
-            or not compiled.get(test.get("unique_id"))
-        ):
+        sql = compiled.get(test.get("unique_id"))
+        if model is None or model.event_time is None or spec.partitions_def is None or not sql:
             continue
         tests.append(
-            DbtTest(
-                key,
-                spec.blocking,
-                str(compiled[test["unique_id"]]),
-                test.get("config", {}),
-                model.relation,
-                model.event_time,
-            )
+            DbtTest(key, spec.blocking, str(sql), test.get("config", {}), model.relation, model.event_time)
         )
-    outcomes = evaluate_per_day(con, tests, days, {m.relation: m.rows for m in models}, context.log)
-    for outcome in outcomes:  # dbt's own result is of the whole table, beside the days
-        results[outcome.check_key] = _table_result(results[outcome.check_key], outcome)
-    return GoldReport(models=models, results=results, outcomes=outcomes, others=others)
+    return models, evaluate_per_day(con, tests, days, {m.relation: m.rows for m in models}, context.log)
 
 
 def _table_result(result: dg.AssetCheckResult, outcome: CheckOutcome) -> dg.AssetCheckResult:
