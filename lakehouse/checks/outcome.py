@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 
@@ -171,8 +171,23 @@ def with_severity(result: dg.AssetCheckResult, severity: dg.AssetCheckSeverity) 
     )
 
 
+class StepContext(Protocol):
+    """What ``report`` needs of a step's context: an asset's, or a check's ``op_execution_context``."""
+
+    @property
+    def instance(self) -> dg.DagsterInstance: ...
+
+    @property
+    def has_partition_key(self) -> bool: ...
+
+    @property
+    def partition_key(self) -> str: ...
+
+    def log_event(self, event: Any) -> None: ...
+
+
 def report(
-    context: dg.AssetExecutionContext,
+    context: StepContext,
     outcomes: Sequence[CheckOutcome],
     results: Mapping[dg.AssetCheckKey, dg.AssetCheckResult] | None = None,
 ) -> Iterator[dg.AssetCheckResult]:

@@ -80,7 +80,12 @@ class UiScenario:
         (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         with dg.DagsterInstance.local_temp(str(self.home)) as instance:
             self.result = materialize_range(
-                build_definitions(self.settings), START, END, instance=instance, raise_on_error=False
+                build_definitions(self.settings),
+                START,
+                END,
+                instance=instance,
+                raise_on_error=False,
+                with_freshness_checks=True,
             )
         lake = Path(self.settings.lake_root)
         self.bronze = TableLocation(str(lake / "bronze" / "orders"))
@@ -273,6 +278,15 @@ def test_each_check_partitions_tab_shows_which_days_passed_warned_and_failed(sce
     assert everything_else_passed(day_statuses(server, "silver/orders", "reconciliation"), set())
     currency = day_statuses(server, "gold/fct_daily_sales", CURRENCY_TEST)  # a dbt test, per day
     assert everything_else_passed(currency, {ERROR_DAY.isoformat()}), currency
+    # freshness, per day: the run's days arrived after their deadlines (this test loads July in
+    # December), and the day due now is missing
+    freshness = day_statuses(server, "bronze/orders", "freshness_check")
+    assert {d for d, s in freshness.items() if s == "FAILED"} >= {
+        START.isoformat(),
+        WARN_DAY.isoformat(),
+        ERROR_DAY.isoformat(),
+    }
+    assert len(freshness) == 4 and set(freshness.values()) == {"FAILED"}, freshness
 
     # Clicking a day: its own evaluation, naming the day and its result, against that day's
     # materialisation; a warning is a warning.
@@ -301,6 +315,12 @@ def test_the_headline_is_the_worst_of_the_run_days_and_a_warning_stays_a_warning
     assert bronze["volume"]["evaluation"]["partition"] is None  # the run's result, not a lookback day's
     assert str(WARN_DAY) in bronze["volume"]["evaluation"]["description"]
     assert bronze["reconciliation"]["status"] == "SUCCEEDED"
+    fresh = bronze["freshness_check"]  # the day due now is missing: an error
+    assert (fresh["status"], fresh["evaluation"]["severity"], fresh["evaluation"]["partition"]) == (
+        "FAILED",
+        "ERROR",
+        None,
+    )
     gold = headlines(scenario.server, "gold/fct_daily_sales")
     assert (gold[CURRENCY_TEST]["status"], gold[CURRENCY_TEST]["evaluation"]["severity"]) == (
         "FAILED",
@@ -428,7 +448,8 @@ def test_headless_chromium_shows_the_failed_and_warned_days_and_the_row_count(sc
             page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)
 
-            def partitions_tab(asset: str, check: str, day: date, shot: str) -> None:
+            def partitions_tab(asset: str, check: str, day: date, result: str, shot: str) -> None:
+                """The check's Partitions tab: one failed day, the others passed; then that day."""
                 page.goto(f"{url}/assets/{asset}?view=checks&checkDetail={check}")
                 expect(page.get_by_role("tab", name="Execution history")).to_be_visible()
                 page.get_by_role("tab", name="Partitions").last.click()  # the check's, not the asset's
@@ -436,12 +457,13 @@ def test_headless_chromium_shows_the_failed_and_warned_days_and_the_row_count(sc
                 expect(page.get_by_text(f"Passed ({len(RUN_DAYS) - 1})")).to_be_visible()
                 page.get_by_placeholder("Filter by partition…").fill(day.isoformat())
                 page.get_by_text(day.isoformat(), exact=True).first.click()
+                expect(page.get_by_text(f"{day} {result}: ")).to_be_visible()  # the day's own result
                 page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
 
-            partitions_tab("bronze/orders", "volume", WARN_DAY, "bronze-volume-partitions.png")
-            expect(page.get_by_text("warned", exact=True).first).to_be_visible()  # the day's result
-            partitions_tab("gold/fct_daily_sales", CURRENCY_TEST, ERROR_DAY, "gold-test-partitions.png")
-            expect(page.get_by_text("failed", exact=True).first).to_be_visible()
+            partitions_tab("bronze/orders", "volume", WARN_DAY, "warned", "bronze-volume-partitions.png")
+            partitions_tab(
+                "gold/fct_daily_sales", CURRENCY_TEST, ERROR_DAY, "failed", "gold-test-partitions.png"
+            )
 
             page.goto(f"{url}/assets/bronze/orders?view=partitions&partition={WARN_DAY}")
             row = page.get_by_role("row").filter(has_text="dagster/row_count").first
