@@ -220,6 +220,14 @@ query ($assetKey: AssetKeyInput!) {{
 }}"""
 
 
+RUN_LOGS = """
+query ($runId: ID!, $cursor: String) {
+  logsForRun(runId: $runId, afterCursor: $cursor, limit: 1000) {
+    ... on EventConnection { cursor hasMore events { __typename ... on MessageEvent { message } } }
+  }
+}"""
+
+
 def key(path: str) -> dict:
     return {"path": path.split("/")}
 
@@ -304,6 +312,21 @@ def test_each_check_partitions_tab_shows_which_days_passed_warned_and_failed(sce
         partitionKey=ERROR_DAY.isoformat(),
     )["assetCheckExecutions"]
     assert (failed["status"], failed["evaluation"]["severity"]) == ("FAILED", "ERROR")
+
+
+def test_the_run_log_names_each_day_and_its_result(scenario: UiScenario) -> None:
+    messages, cursor = [], None
+    while True:
+        page = scenario.server.graphql(RUN_LOGS, runId=scenario.result.run_id, cursor=cursor)["logsForRun"]
+        messages += [
+            e.get("message") or "" for e in page["events"] if e["__typename"] == "AssetCheckEvaluationEvent"
+        ]
+        cursor = page["cursor"]
+        if not page["hasMore"]:
+            break
+    volume = [m for m in messages if "'volume' on 'bronze/orders'" in m]
+    assert any(f"'{WARN_DAY} warned: " in m for m in volume), volume
+    assert any(f"'{START} passed" in m for m in volume), volume
 
 
 def test_the_headline_is_the_worst_of_the_run_days_and_a_warning_stays_a_warning(
