@@ -1,13 +1,13 @@
 """Column lineage of a gold model, from the SQL dbt compiled for it in this run (sqlglot).
 
 dagster-dbt has a lineage builder, but it fails on this project (verified on dagster-dbt 0.29.27,
-``/work/notes/ui-per-partition.md``): it reads ``compiled/<package>/<model path>``, which a
+on a copy of a run's target folder): it reads ``compiled/<package>/<model path>``, which a
 microbatch model does not have (dbt writes one file per batch, under ``<model>/``), and it asks
 for each direct parent's relation, which an ephemeral staging model does not have. Its other
 route needs the in-process dbt adapter, which the platform does not open (it locks the
 warehouse). So the platform does what that builder does underneath, directly: parse one batch's
 compiled SQL (ephemeral models are inlined CTEs there), qualify it against the schemas of the
-relations it reads (silver sources from the contracts, other models from the warehouse), and
+relations it reads (silver sources from their Delta tables, other models from the warehouse), and
 walk ``sqlglot.lineage`` from each output column to the source columns it is computed from.
 Filters (``WHERE``) are not lineage; columns inside an aggregate's ``FILTER`` are.
 
