@@ -53,6 +53,8 @@ def record_days(
     the latest record of the asset (which carries the data version Dagster's provenance
     tracking compares with) is of a partition of the run.
     """
+    if not per_day:  # nothing per day (an unpartitioned asset, a window before the source's history)
+        return
     start = date.fromisoformat(context.partition_key_range.start)
     for day, metadata in sorted(per_day.items()):
         if day < start:
