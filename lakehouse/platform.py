@@ -28,13 +28,11 @@ from lakehouse.settings import Settings
 log = logging.getLogger("lakehouse")
 
 # Known, deliberate uses of APIs Dagster flags (ARCHITECTURE.md says why each is the right one):
-# single-run backfills (beta), per-day check evaluations (preview), and the partition-aware
-# freshness checks that FreshnessPolicy, which does not see partitions, supersedes.
+# single-run backfills (beta) and per-day check evaluations (partitioned check specs, preview).
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 warnings.filterwarnings(
     "ignore", category=dg.PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*"
 )
-warnings.filterwarnings("ignore", category=dg.SupersessionWarning, message=".*freshness_checks.*")
 
 
 class InvalidContractsError(Exception):
@@ -82,7 +80,7 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         bronze_definitions(contracts, days, resources),
         silver_definitions(contracts, days, resources),
         gold_definitions(settings, contracts, days, resources),
-        freshness_definitions([loaded.contract for loaded in contracts]),
+        freshness_definitions([loaded.contract for loaded in contracts], days),
         reports_definitions([loaded.contract for loaded in contracts], resources),
         dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
     )

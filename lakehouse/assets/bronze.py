@@ -6,16 +6,20 @@ ingest, then the schema contract, reconciliation and volume checks on every day 
 
 import dagster as dg
 
+from lakehouse.assets.columns import bronze_column_lineage, bronze_column_schema
 from lakehouse.assets.factory import contract_asset
-from lakehouse.assets.metadata import column_schema
 from lakehouse.assets.naming import bronze_key, landing_key
 from lakehouse.bronze.run_config import BronzeRunConfig
 from lakehouse.checks.specs import bronze_check_specs
 from lakehouse.contracts.loader import ContractSet, LoadedContract
 from lakehouse.resources import PlatformResources
+from lakehouse.tables.location import TableLocation
 
 
-def bronze_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def bronze_asset(
+    loaded: LoadedContract, calendar: dg.PartitionsDefinition, table: TableLocation, quarantine: TableLocation
+) -> dg.AssetsDefinition:
+    """``table`` and ``quarantine``: where its Delta tables live (shown in the catalog)."""
     contract = loaded.contract
     key = bronze_key(contract)
 
@@ -30,7 +34,10 @@ def bronze_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> d
         f"event date; rows that fail parsing or typing go to quarantine. A run also rewrites the "
         f"{contract.partitions.lookback_days} days before its own, where late rows land.",
         metadata={
-            "dagster/column_schema": column_schema(contract),
+            "dagster/uri": table.display_uri,
+            "quarantine_uri": quarantine.display_uri,
+            "dagster/column_schema": bronze_column_schema(contract),
+            "dagster/column_lineage": bronze_column_lineage(contract),
             "pii_columns": dg.MetadataValue.json(contract.pii_columns),
         },
         resources={"lake", "pii"} if contract.pii_columns else {"lake"},
@@ -47,6 +54,14 @@ def bronze_definitions(
     contracts: ContractSet, calendar: dg.PartitionsDefinition, resources: PlatformResources
 ) -> dg.Definitions:
     return dg.Definitions(
-        assets=[bronze_asset(loaded, calendar) for loaded in contracts],
+        assets=[
+            bronze_asset(
+                loaded,
+                calendar,
+                resources.lake.table("bronze", loaded.contract.name),
+                resources.lake.table("quarantine", loaded.contract.name),
+            )
+            for loaded in contracts
+        ],
         resources=resources.pick("lake", "pii"),
     )

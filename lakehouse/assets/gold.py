@@ -6,9 +6,12 @@ Every model is an asset partitioned on the lakehouse calendar; dbt tests become 
 graph runs unbroken from landing to mart. The asset declares; ``gold/build.py`` runs dbt.
 """
 
+from collections.abc import Mapping, Sequence
+
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from lakehouse.assets.naming import owners
 from lakehouse.contracts.loader import ContractSet
 from lakehouse.gold.build import build_gold
 from lakehouse.gold.translator import LakehouseTranslator
@@ -18,10 +21,14 @@ from lakehouse.settings import Settings
 
 
 def gold_assets(
-    settings: Settings, calendar: dg.TimeWindowPartitionsDefinition, lookback_days: int
+    settings: Settings,
+    calendar: dg.TimeWindowPartitionsDefinition,
+    lookback_days: int,
+    owners_by_source: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> dg.AssetsDefinition:
     """``lookback_days``: the days before a run's own that silver may have changed (the largest
-    of the sources'), rebuilt with them so late rows reach the marts in the daily run."""
+    of the sources'), rebuilt with them so late rows reach the marts in the daily run.
+    ``owners_by_source``: the owners of each dbt source, for models that declare none."""
     project = dbt_project(settings)
     calendar_start = calendar.start.date()
 
@@ -29,7 +36,9 @@ def gold_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=LakehouseTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True),
+            calendar=calendar,
+            owners_by_source=owners_by_source,
         ),
         partitions_def=calendar,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -50,7 +59,10 @@ def gold_definitions(
     resources: PlatformResources,
 ) -> dg.Definitions:
     lookback = max((loaded.contract.partitions.lookback_days for loaded in contracts), default=0)
+    owners_by_source = {
+        ("silver", loaded.contract.entity_name): owners(loaded.contract) for loaded in contracts
+    }
     return dg.Definitions(
-        assets=[gold_assets(settings, calendar, lookback)],
+        assets=[gold_assets(settings, calendar, lookback, owners_by_source)],
         resources={"dbt": dbt_resource(settings), **resources.pick("warehouse")},
     )

@@ -6,11 +6,13 @@ The asset declares; ``silver/materialize.py`` runs.
 
 import dagster as dg
 
+from lakehouse.assets.columns import silver_column_lineage, silver_column_schema
 from lakehouse.assets.factory import contract_asset
 from lakehouse.assets.naming import bronze_key, silver_key
 from lakehouse.checks.specs import silver_check_specs
 from lakehouse.contracts.loader import ContractSet, LoadedContract
 from lakehouse.resources import PlatformResources
+from lakehouse.tables.location import TableLocation
 
 _MODE_DESCRIPTION = {
     "merge": "latest row per key, MERGEd on a SHA-256 surrogate key",
@@ -19,7 +21,10 @@ _MODE_DESCRIPTION = {
 }
 
 
-def silver_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def silver_asset(
+    loaded: LoadedContract, calendar: dg.PartitionsDefinition, table: TableLocation
+) -> dg.AssetsDefinition:
+    """``table``: where its Delta table lives (shown in the catalog)."""
     contract = loaded.contract
     key = silver_key(contract)
 
@@ -34,6 +39,9 @@ def silver_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> d
         f"flag rows (dq_valid, dq_flags), never drop them. Re-merges "
         f"{contract.partitions.lookback_days} previous days on every run for late rows.",
         metadata={
+            "dagster/uri": table.display_uri,
+            "dagster/column_schema": silver_column_schema(contract),
+            "dagster/column_lineage": silver_column_lineage(contract),
             "mode": contract.silver.mode,
             "primary_key": dg.MetadataValue.json(contract.primary_key),
         },
@@ -51,5 +59,9 @@ def silver_definitions(
     contracts: ContractSet, calendar: dg.PartitionsDefinition, resources: PlatformResources
 ) -> dg.Definitions:
     return dg.Definitions(
-        assets=[silver_asset(loaded, calendar) for loaded in contracts], resources=resources.pick("lake")
+        assets=[
+            silver_asset(loaded, calendar, resources.lake.table("silver", loaded.contract.entity_name))
+            for loaded in contracts
+        ],
+        resources=resources.pick("lake"),
     )

@@ -3,7 +3,9 @@
 Before anything is written the circuit breaker judges the plan (source reachable, files for
 every day, layouts and tables matching the contract, no rows whose files are gone); when it
 trips, the step fails with the reasons and writes nothing. After the write, the schema contract,
-reconciliation and volume checks report on every day the run rewrote.
+reconciliation and volume checks report on every day the run rewrote. They are judged before
+the materialisation is recorded, so that each day's materialisation carries that day's numbers
+(rows, quarantined, the volume change) and each day's evaluation then targets it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from lakehouse.assets.metadata import bronze_metadata, record_restated_days
+from lakehouse.assets.metadata import bronze_days, bronze_metadata, record_days
 from lakehouse.assets.partitions import partition_window
 from lakehouse.bronze.ingest import BronzeResult, ingest_planned
 from lakehouse.bronze.preflight import BronzePlan, plan_bronze
@@ -49,10 +51,8 @@ def materialize_bronze(
         return
     breaker = circuit_breaker(plan, key)
     if not breaker.passed:
-        yield from report(
-            context,
-            with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version),
-            days_first=True,
+        yield from report(  # nothing is materialised: the days target what they held before
+            context, with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version)
         )
         raise dg.Failure(
             description=f"bronze/{contract.name}: circuit breaker tripped, nothing was written: "
@@ -68,15 +68,12 @@ def materialize_bronze(
         commit_metadata={"contract_version": loaded.version},
     )
     _log(context, contract.name, result)
-    # Before the run's own materialisations, so that the latest one (which carries the data
-    # version Dagster's provenance tracking compares with) is of a partition of the run.
-    restated = {d: c for d, c in result.days.items() if d < start}
-    record_restated_days(
-        context, key, {d: {"rows": c.written, "rows_quarantined": c.quarantined} for d, c in restated.items()}
+    outcomes = with_metadata(
+        _checks(plan, result, breaker, key, bronze, quarantine), contract_version=loaded.version
     )
+    record_days(context, key, bronze_days(result, outcomes))
     yield dg.MaterializeResult(metadata=bronze_metadata(result))
-    outcomes = _checks(plan, result, breaker, key, bronze, quarantine)
-    yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
+    yield from report(context, outcomes)
 
 
 def _log(context: dg.AssetExecutionContext, name: str, result: BronzeResult) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from lakehouse.checks.outcome import RUN_SCOPE, metadata_value
+from lakehouse.checks.outcome import RUN_SCOPE, TABLE_SCOPE, metadata_value
 from lakehouse.resources.warehouse import COMMAND_WAIT_SECONDS, warehouse_lock
 from lakehouse.tables.sql import sql_file
 
@@ -61,14 +61,15 @@ def _rows(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple]:
         if evaluation is None:
             continue
         metadata = dict(evaluation.metadata or {})
-        if metadata_value(metadata.get("scope")) == RUN_SCOPE:
+        scope = metadata_value(metadata.get("scope"))
+        if scope == RUN_SCOPE:
             continue  # a step's summary: its days are in the ledger one by one
         rows.append(
             (
                 run.run_id,
                 record.storage_id,
                 evaluation.asset_key.to_user_string(),
-                evaluation.partition,
+                None if scope == TABLE_SCOPE else evaluation.partition,  # dbt's, of the whole table
                 _run_partitions(run),
                 evaluation.check_name,
                 evaluation.severity.value.lower(),

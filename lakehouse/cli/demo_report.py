@@ -7,10 +7,16 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from lakehouse.assets.metadata import RESTATED_BY, RUN_TOTALS
 from lakehouse.cli.table import check_rows, summary_line
 
 
 def _value(metadata: Mapping[str, dg.MetadataValue], key: str) -> object:
+    """One of the run's totals, or else a metadata value: each day's materialisation carries
+    that day's numbers under the same names, the run's are its ``run_totals`` entry."""
+    totals = getattr(metadata.get(RUN_TOTALS), "value", None)
+    if isinstance(totals, dict) and key in totals:
+        return totals[key]
     entry = metadata.get(key)
     return getattr(entry, "value", entry) if entry is not None else None
 
@@ -24,7 +30,7 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
     latest: dict[dg.AssetKey, Mapping[str, dg.MetadataValue]] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
-        if "restated_by_run_for" not in materialization.metadata:  # the lookback days' markers
+        if RESTATED_BY not in materialization.metadata:  # the lookback days' markers
             latest[materialization.asset_key] = materialization.metadata
 
     rows: list[tuple[str, str, str, str]] = []
@@ -54,9 +60,17 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
             note = f"{_fmt(_value(metadata, 'rows_flagged'))} flagged"
             if mode == "scd2":
                 note += ", rows = versions first seen in the range"
-            rows.append(("silver", name, _fmt(_value(metadata, "dagster/row_count")), note))
-        else:
-            rows.append((layer, name, _fmt(_value(metadata, "dagster/row_count")), ""))
+            rows.append(("silver", name, _fmt(_value(metadata, "rows_held")), note))
+        else:  # a daily model's table, or an unpartitioned model's row count
+            table_rows = _value(metadata, "table_rows")
+            rows.append(
+                (
+                    layer,
+                    name,
+                    _fmt(table_rows if table_rows is not None else _value(metadata, "dagster/row_count")),
+                    "",
+                )
+            )
 
     widths = [max(len(r[i]) for r in [("layer", "table", "rows", ""), *rows]) for i in range(4)]
     lines = [f"{'layer':<{widths[0]}}  {'table':<{widths[1]}}  {'rows':>{widths[2]}}  note"]
@@ -64,7 +78,7 @@ def summarize(result: dg.ExecuteInProcessResult) -> str:
 
     checks = check_rows(result.get_asset_check_evaluations())
     lines.append("")
-    lines.append(summary_line(checks) + " (one evaluation per check and day)")
+    lines.append(summary_line(checks) + " (one evaluation per check and day, and dbt's per table)")
     not_passed = Counter((r.asset, r.check, r.result) for r in checks if not r.passed)
     for (asset, check, outcome), days in sorted(not_passed.items()):
         lines.append(f"  {outcome:<6} {asset} {check} on {days} day(s)")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from lakehouse.checks.outcome import RUN_SCOPE
+from lakehouse.checks.outcome import RUN_SCOPE, TABLE_SCOPE, reason
 from lakehouse.checks.outcome import metadata_value as _value
 
 # The metadata worth a glance, in this order, when present.
@@ -42,23 +42,26 @@ class CheckRow:
 
 
 def check_rows(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[CheckRow]:
-    """One row per day-level evaluation (and per run-level one that has no days, like dbt tests);
-    the step summaries of day-level checks are left out, their days are there."""
+    """One row per day-level evaluation, and per evaluation of no day (dbt's own result over a
+    whole table, shown as partition ``table``); the step summaries of day-level checks are left
+    out, their days are there."""
     rows = []
     for evaluation in evaluations:
         metadata = dict(evaluation.metadata or {})
-        if _value(metadata.get("scope")) == RUN_SCOPE:
+        scope = _value(metadata.get("scope"))
+        if scope == RUN_SCOPE:
             continue
         facts = [
             f"{k.split('/')[-1]}={_value(metadata[k])}" for k in _KEYS if _value(metadata.get(k)) is not None
         ]
         detail = ", ".join(facts)
-        if not evaluation.passed and evaluation.description:
-            detail = f"{evaluation.description}" + (f" ({detail})" if detail else "")
+        why = reason(evaluation)
+        if not evaluation.passed and why:
+            detail = why + (f" ({detail})" if detail else "")
         rows.append(
             CheckRow(
                 asset=evaluation.asset_key.to_user_string(),
-                partition=evaluation.partition or "-",
+                partition=TABLE_SCOPE if scope == TABLE_SCOPE else (evaluation.partition or "-"),
                 check=evaluation.check_name,
                 severity=evaluation.severity.value.lower(),
                 passed=evaluation.passed,

@@ -4,6 +4,11 @@ Microbatch models rebuild one batch per day of the window, which starts ``lookba
 before the run's first day (silver may have changed there). The window goes to dbt as
 ``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing ``--vars``
 forces a full re-parse on every new window).
+
+After dbt, ``gold/report.py`` reads what it built (rows per day, columns, lineage, each test per
+day) and sends the step's events in the order the UI needs. A dbt failure (a model that did not
+build, a test that failed with error severity) still fails the step, after everything dbt did
+was recorded: the days that failed show as failed, not missing.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
-from lakehouse.assets.metadata import record_restated_days
 from lakehouse.assets.partitions import partition_window
 from lakehouse.days import days_between
+from lakehouse.gold.report import emit, gather
 from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
 
 
@@ -43,21 +48,21 @@ def build_gold(
         (end + timedelta(days=1)).isoformat(),
     ]
     # DuckDB lets one process open the file: wait for the ledger's sensor or a command that
-    # holds it, rather than fail. Collected, not streamed: row counts can only be read once
+    # holds it, rather than fail. Collected, not streamed: what dbt built can only be read once
     # dbt has let go of the file.
     with warehouse_lock(
         warehouse.path,
         wait_seconds=GOLD_WAIT_SECONDS,
         on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
     ):
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
         events = list(invocation.stream())
-        counted = list(with_row_counts(events, context, warehouse))
+        gold = gather(context, events, invocation.target_path, warehouse, days_between(first, end))
     keep_partial_parse(invocation.target_path, project)
-    rebuilt: dict[date, dict[str, int]] = {day: {} for day in days_between(first, start - timedelta(days=1))}
-    for key in context.selected_asset_keys:  # first: see bronze/materialize.py
-        record_restated_days(context, key, rebuilt)
-    yield from counted
+    yield from emit(context, gold)
+    error = invocation.get_error()
+    if error is not None:
+        raise error
 
 
 def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
@@ -76,31 +81,3 @@ def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
     staging = kept.with_name(f".{kept.name}.{os.getpid()}")
     shutil.copyfile(produced, staging)
     os.replace(staging, kept)  # atomic: a concurrent run reads the old file or the new one
-
-
-def with_row_counts(
-    events: list[Any], context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
-) -> Iterator[Any]:
-    """Add ``dagster/row_count`` to each model's output.
-
-    Counted through a short-lived read-only connection: dagster-dbt's ``fetch_row_counts``
-    leaves the dbt adapter's connection open in this process, which locks the next dbt run
-    (another process) out of the warehouse file.
-    """
-    tables = {}
-    for event in events:
-        if isinstance(event, dg.Output):
-            key = context.assets_def.keys_by_output_name.get(event.output_name)
-            table = key and context.assets_def.specs_by_key[key].metadata.get("dagster/table_name")
-            if table:
-                tables[event.output_name] = str(table)
-    counts: dict[str, int] = {}
-    if tables:
-        with warehouse.connect(read_only=True) as con:
-            for output, table in tables.items():
-                counts[output] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    for event in events:
-        if isinstance(event, dg.Output) and event.output_name in counts:
-            yield event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
-        else:
-            yield event

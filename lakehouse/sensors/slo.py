@@ -1,12 +1,15 @@
 """The sensor that refreshes the data SLO report (``reports/data_slo``) every hour.
 
 It brings the quality ledger up to date, computes the report (``checks/slo.py``) and records it
-as a materialisation of the report's external asset; a busy warehouse skips to the next tick.
+as a materialisation of the report's external asset; a busy warehouse skips to the next tick. A
+source whose freshness check was never evaluated (the report ran before the ``source_freshness``
+sensor's first tick) says so, rather than "n/a of 0".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -17,6 +20,18 @@ from lakehouse.resources.warehouse import WarehouseBusy
 
 SLO_KEY = dg.AssetKey(["reports", "data_slo"])
 SLO_DAYS = 30
+NOT_EVALUATED = "not evaluated yet (sensor source_freshness)"
+
+if TYPE_CHECKING:
+    from lakehouse.checks.slo import SourceSlo
+
+
+def report_cells(row: SourceSlo) -> list[str]:
+    """One source's row of the report as the UI shows it."""
+    cells = row.cells()
+    if row.freshness_evaluations == 0:
+        cells[1] = NOT_EVALUATED
+    return cells
 
 
 def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
@@ -39,7 +54,7 @@ def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
             report = slo_report(contracts, warehouse.path, lake, SLO_DAYS, wait_seconds=0)
         except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
             return dg.SensorResult(skip_reason=f"warehouse busy, will retry: {error}")
-        table = markdown_table(HEADERS, [r.cells() for r in report])
+        table = markdown_table(HEADERS, [report_cells(r) for r in report])
         return dg.SensorResult(
             asset_events=[
                 dg.AssetMaterialization(

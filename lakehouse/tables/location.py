@@ -25,6 +25,13 @@ class TableLocation:
     def is_local(self) -> bool:
         return "://" not in self.uri or self.uri.startswith("file://")
 
+    @property
+    def display_uri(self) -> str:
+        """The location as a URI (``file:///...`` for a local path), as the catalog shows it."""
+        if "://" in self.uri:
+            return self.uri
+        return Path(self.uri).absolute().as_uri()
+
     def open(self) -> DeltaTable | None:
         """The table, or None when nothing was ever written there."""
         from deltalake import DeltaTable

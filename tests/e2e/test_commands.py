@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,10 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from lakehouse.demo.generate import generate
 from lakehouse.settings import Settings
+from lakehouse.tables.location import TableLocation
+from lakehouse.tables.stats import rows_per_day
 from tests.helpers import REPO, make_settings, rows
 
 pytestmark = pytest.mark.slow
@@ -121,6 +125,12 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     ):
         assert expected in out, out
     assert " 0 failed" in out
+    # The summary's rows are the tables' (each day's materialisation carries only its own).
+    bronze = sum(rows_per_day(TableLocation(f"{settings.lake_root}/bronze/orders"), "_event_date").values())
+    assert re.search(rf"^bronze +bronze/orders +{bronze:,}$", out, re.M), out
+    with duckdb.connect(settings.warehouse_path, read_only=True) as con:
+        gold = con.execute("SELECT count(*) FROM fct_daily_sales").fetchall()[0][0]
+    assert re.search(rf"^gold +gold/fct_daily_sales +{gold:,}$", out, re.M), out
     with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
         assert len(instance.get_runs()) == 1
         assert sorted(

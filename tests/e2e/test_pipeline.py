@@ -55,15 +55,16 @@ class Pipeline:
             return con.execute(sql).fetchall()
 
     def metadata(self, result: dg.ExecuteInProcessResult, key: str) -> dict:
-        """The metadata of the run's own materialisation of ``key`` (not a lookback day's)."""
+        """The run-level metadata of the run's own materialisation of ``key`` (not a lookback
+        day's), its ``run_totals`` included."""
         events = [
             e
             for e in result.get_asset_materialization_events()
             if e.asset_key == dg.AssetKey.from_user_string(key)
             and "restated_by_run_for" not in e.materialization.metadata
         ]
-
-        return {k: getattr(v, "value", v) for k, v in events[-1].materialization.metadata.items()}
+        metadata = {k: getattr(v, "value", v) for k, v in events[-1].materialization.metadata.items()}
+        return {**metadata, **metadata.get("run_totals", {})}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lakehouse.checks.freshness import deadline_cron, freshness_checks
+from lakehouse.checks.freshness import deadline, deadline_cron, due_day, freshness_checks, judge
 from lakehouse.checks.outcome import RUN_SCOPE, CheckOutcome, DayResult
 from lakehouse.checks.reconciliation import bronze_reconciliation, silver_reconciliation
 from lakehouse.checks.specs import bronze_check_specs, quality_check_name, silver_check_specs
@@ -16,6 +16,7 @@ from lakehouse.checks.volume import volume
 from lakehouse.cli.table import check_rows, render, summary_line
 from lakehouse.contracts import ContractError, load_contract
 from lakehouse.contracts.model import SourceContract, Volume
+from lakehouse.sensors.freshness import freshness_requests
 from tests.helpers import EVENTS_CONTRACT, REPO, contract_from
 
 KEY = dg.AssetKey(["bronze", "events"])
@@ -40,11 +41,15 @@ def test_a_check_reports_each_day_and_a_step_result_naming_the_failing_days() ->
     )
     step = outcome.step_result()
     assert (step.passed, step.severity) == (False, dg.AssetCheckSeverity.WARN)
-    assert step.description == "failed on 2026-03-02: 40 rows, fewer than min_rows=100"
+    assert step.description == "failed on 2026-03-02 (warn): 40 rows, fewer than min_rows=100"
     assert step.metadata["scope"].value == RUN_SCOPE
     days = list(outcome.day_evaluations())
     assert [(d.partition, d.passed) for d in days] == [("2026-03-01", True), ("2026-03-02", False)]
-    assert days[1].metadata["rows"].value == 40 and days[1].description.startswith("40 rows")
+    assert days[1].metadata["rows"].value == 40
+    # the run log names the day and its result, in the line and in its metadata
+    assert days[1].description == "2026-03-02 warned: 40 rows, fewer than min_rows=100"
+    assert days[0].description == "2026-03-01 passed"
+    assert (days[1].metadata["day"].value, days[1].metadata["result"].value) == ("2026-03-02", "warned")
 
 
 def test_one_error_day_makes_the_step_result_an_error() -> None:
@@ -188,32 +193,64 @@ DEADLINES = [
 def test_the_freshness_check_expects_the_day_that_ended_max_lag_ago_in_the_sources_timezone(
     timezone: str, lag: str, now: datetime, due: str
 ) -> None:
-    """Dagster's own check, run at a frozen time against an instance holding one day of bronze."""
-    from dagster._core.test_utils import freeze_time  # Dagster's clock for tests
-
+    """The day due at a moment, judged against an instance without it, then with it."""
     contract = zoned(timezone, lag)
-    calendar = dg.DailyPartitionsDefinition(start_date="2026-02-01", timezone="UTC")
+    day = date.fromisoformat(due)
+    assert due_day(contract, now) == day
+    assert deadline(contract, day) <= now < deadline(contract, day + timedelta(days=1))
+    with dg.DagsterInstance.ephemeral() as instance:
+        missing = judge(instance, contract, [day], now).days[0]
+        assert (missing.passed, missing.severity) == (
+            False,
+            "error",
+        ) and "after its deadline" in missing.summary
+        assert judge(instance, contract, [day + timedelta(days=1)], now).passed  # not due yet
+        instance.report_runless_asset_event(dg.AssetMaterialization(KEY, partition=due))  # now, months later
+        late = judge(instance, contract, [day], now).days[0]
+        assert (late.passed, late.severity) == (False, "warn") and late.summary.startswith("arrived ")
+
+
+def test_a_day_in_bronze_by_its_deadline_is_fresh() -> None:
+    contract = zoned("UTC", "6h")
+    today = datetime.now(UTC).date()
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(KEY, partition=today.isoformat()))
+        [fresh] = judge(instance, contract, [today], datetime.now(UTC) + timedelta(days=3)).days
+        assert fresh.passed and fresh.metadata["note"] == "in bronze by its deadline"
+
+
+def test_the_freshness_sensor_launches_the_check_for_the_due_day_and_it_reports_that_day() -> None:
+    """The sensor's run requests, then the run it asks for, through Dagster: the check's day."""
+    contract = zoned("UTC", "6h")
+    calendar = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 
     @dg.asset(key=KEY, partitions_def=calendar)
     def events() -> None:  # the check reads the instance, never runs the asset
         raise AssertionError("not materialised here")
 
-    checks = freshness_checks([contract])
+    checks = freshness_checks([contract], calendar)
+    now = datetime.now(UTC)
+    due = due_day(contract, now).isoformat()
     with dg.DagsterInstance.ephemeral() as instance:
+        [missing] = freshness_requests(instance, [contract], now)
+        assert (missing.partition_key, missing.run_key) == (due, f"freshness:events=missing:{due}")
         instance.report_runless_asset_event(dg.AssetMaterialization(KEY, partition=due))
-        with freeze_time(now):
-            result = dg.materialize(
-                [events, *checks], instance=instance, selection=dg.AssetSelection.checks(*checks)
-            )
-        [evaluation] = result.get_asset_check_evaluations()
-        assert evaluation.passed, evaluation.description
-        instance.wipe()  # the same moment with nothing in bronze fails
-        with freeze_time(now):
-            result = dg.materialize(
-                [events, *checks], instance=instance, selection=dg.AssetSelection.checks(*checks)
-            )
-        [evaluation] = result.get_asset_check_evaluations()
-        assert not evaluation.passed and due in (evaluation.description or "")
+        [arrived] = freshness_requests(instance, [contract], now)
+        assert arrived.run_key == f"freshness:events=present:{due}"  # judged again, once
+        result = dg.materialize(
+            [events, *checks],
+            instance=instance,
+            selection=dg.AssetSelection.checks(*checks),
+            tags={"dagster/partition": due},
+        )
+        by_partition = {e.partition: e for e in result.get_asset_check_evaluations()}
+        assert by_partition[due].description.startswith(f"{due} warned: arrived ")  # after its deadline
+        infos = instance.event_log_storage.get_asset_check_partition_info(
+            [dg.AssetCheckKey(KEY, "freshness_check")]
+        )
+        assert [(i.latest_execution_status.value, i.is_current) for i in infos if i.partition_key == due] == [
+            ("FAILED", True)
+        ]
 
 
 def test_the_check_table_lists_days_and_leaves_out_step_summaries() -> None:
