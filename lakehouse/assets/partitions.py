@@ -25,6 +25,16 @@ def calendar(contracts: Iterable[SourceContract]) -> dg.DailyPartitionsDefinitio
 
 
 def partition_window(context: dg.AssetExecutionContext) -> tuple[date, date]:
-    """First and last day (inclusive) of the partitions this run materialises."""
+    """First and last day (inclusive) of the partitions this run materialises.
+
+    Dagster refuses keys outside the calendar before a run, but not a reversed range
+    (``--partition-range 2026-02-05...2026-02-01``): such a run stops here, at its first step,
+    in one line naming the range, before anything is read or written."""
     keys = context.partition_key_range
-    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+    start, end = date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+    if end < start:
+        raise dg.Failure(
+            description=f"partition range {keys.start}...{keys.end} is reversed: its start is after its end "
+            f"(write it as {keys.end}...{keys.start}); nothing was read or written"
+        )
+    return start, end

@@ -38,9 +38,14 @@ def deadline_cron(contract: SourceContract) -> str:
 
 
 def freshness_checks(contracts: Sequence[SourceContract]) -> list[dg.AssetChecksDefinition]:
-    """One check per source's bronze asset; sources sharing a deadline share a definition."""
+    """One check per source's bronze asset; sources sharing a deadline share a definition.
+
+    A source with ``freshness.enabled: false``, or a finished one (``partitions.end``), has
+    none: its latest day will never come, and a check that fails forever says nothing."""
     by_deadline: dict[tuple[str, str], list[dg.AssetKey]] = defaultdict(list)
     for contract in contracts:
+        if not contract.freshness_checked:
+            continue
         by_deadline[deadline_cron(contract), contract.partitions.timezone].append(bronze_key(contract))
     checks: list[dg.AssetChecksDefinition] = []
     for (cron, timezone), keys in sorted(by_deadline.items()):

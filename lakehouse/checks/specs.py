@@ -14,12 +14,30 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lakehouse.checks.outcome import CheckOutcome
 from lakehouse.contracts.model import QualityRule, SourceContract
 
 CIRCUIT_BREAKER = "circuit_breaker"
 SCHEMA = "schema_contract"
 RECONCILIATION = "reconciliation"
 VOLUME = "volume"
+
+
+def selected_checks(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
+    """The outcomes of the checks this run selected (the assets can be subset, so a run may
+    select some of an asset's checks; results for the others would be refused)."""
+    chosen = context.selected_asset_check_keys
+    return [o for o in outcomes if dg.AssetCheckKey(o.asset_key, o.name) in chosen]
+
+
+def require_asset_selected(context: dg.AssetExecutionContext) -> None:
+    """Checks are evaluated by loading their asset; a run of the checks alone is refused, naming it."""
+    if not context.selected_asset_keys:
+        names = ", ".join(sorted(k.name for k in context.selected_asset_check_keys))
+        raise dg.Failure(
+            description=f"{names}: these checks are evaluated when their asset loads; select the asset too "
+            "(materialize it with its checks)"
+        )
 
 
 def quality_check_name(rule: QualityRule) -> str:

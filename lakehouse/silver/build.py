@@ -27,7 +27,7 @@ from lakehouse.contracts.schema import EVENT_DATE, silver_schema
 from lakehouse.days import days_between, restated_days
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
-from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, versions_sql
+from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, versions_sql
 from lakehouse.tables.delta import partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
@@ -301,9 +301,9 @@ def _reconcile(
     days = days_between(first, last)
     expected, held, stale = dict.fromkeys(days, 0), dict.fromkeys(days, 0), dict.fromkeys(days, 0)
     if contract.silver.mode == "scd2":
-        valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
+        valid_from = valid_from_sql(contract)
         order = (
-            f"{valid_from} DESC, {ident(contract.partitions.event_time)} DESC, _arrival_date DESC, "
+            f"{valid_from} DESC, {ident(contract.event_order_column)} DESC, _arrival_date DESC, "
             "_ingested_at DESC, _source_file DESC, _row_number DESC"
         )
         sql = sql_file(__file__, "reconcile_scd2.sql").format(

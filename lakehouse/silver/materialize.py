@@ -12,8 +12,9 @@ from lakehouse.assets.partitions import partition_window
 from lakehouse.checks.outcome import report, with_metadata
 from lakehouse.checks.quality import build_expectations, evaluate_rules
 from lakehouse.checks.reconciliation import silver_reconciliation
+from lakehouse.checks.specs import require_asset_selected, selected_checks
 from lakehouse.contracts.loader import LoadedContract
-from lakehouse.days import days_between
+from lakehouse.days import days_between, restated_days
 from lakehouse.silver.build import build_range
 
 
@@ -21,11 +22,15 @@ def materialize_silver(
     context: dg.AssetExecutionContext, loaded: LoadedContract
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     contract, key = loaded.contract, context.asset_key
+    start, end = partition_window(context)
+    if restated_days(contract, start, end) is None:  # no day of the source's history: record nothing
+        context.log.info(f"silver/{contract.entity_name}: {start}..{end} is outside the source's history")
+        return
+    require_asset_selected(context)
     try:
         build_expectations(contract)  # before any write: a rule that cannot run stops here
     except ValueError as error:
         raise dg.Failure(description=f"{loaded.path}: {error}; silver was not changed") from None
-    start, end = partition_window(context)
     lake = context.resources.lake
     silver = lake.table("silver", contract.entity_name)
     result = build_range(
@@ -46,7 +51,7 @@ def materialize_silver(
     record_restated_days(  # first: see bronze/materialize.py
         context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
     )
-    yield dg.MaterializeResult(metadata=silver_metadata(result))
+    yield dg.MaterializeResult(asset_key=key, metadata=silver_metadata(result))
 
     days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
     reconciliation = result.reconciliation
@@ -61,4 +66,6 @@ def materialize_silver(
             "keys" if contract.silver.mode == "scd2" else "rows",
         ),
     ]
-    yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
+    yield from report(
+        context, selected_checks(context, with_metadata(outcomes, contract_version=loaded.version))
+    )

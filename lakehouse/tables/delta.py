@@ -71,6 +71,18 @@ def added_columns(location: TableLocation, schema: pa.Schema) -> list[str]:
     return check_schema(location, table, schema) if table is not None else []
 
 
+def create_if_missing(location: TableLocation, schema: pa.Schema, partition_column: str | None) -> None:
+    """Create the table empty (version 0) when nothing was ever written there: a write that must
+    be undoable then has a version to return to."""
+    if location.open() is None:
+        DeltaTable.create(
+            location.uri,
+            schema,
+            partition_by=[partition_column] if partition_column else None,
+            mode="ignore",
+        )
+
+
 def replace_partitions(
     location: TableLocation,
     data: pa.Table | pa.RecordBatchReader,
