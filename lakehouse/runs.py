@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -26,9 +27,13 @@ def materialize_range(
     with_freshness_checks: bool = False,
     raise_on_error: bool = True,
     console_log_level: str = "INFO",
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the selected day-partitioned assets (default: all of them, with their checks) for the
-    days ``start..end`` in a single run; optionally evaluate the freshness checks after them."""
+    days ``start..end`` in a single run; optionally evaluate the freshness checks after them.
+    ``run_config`` is merged into the run's (e.g. ``{"ops": {"bronze__orders": {"config":
+    {"allow_missing_files": True}}}}``); ``tags`` are added to the range tags."""
     partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
     if with_freshness_checks and selection is None:
@@ -38,7 +43,10 @@ def materialize_range(
         resources=defs.resources,
         instance=instance,
         selection=selection,
-        tags=range_tags(start, end),
+        tags={**(tags or {}), **range_tags(start, end)},
         raise_on_error=raise_on_error,
-        run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": console_log_level}}},
+            **(run_config or {}),
+        },
     )

@@ -148,7 +148,13 @@ class Lake:
         from lakehouse.silver.build import build_range
 
         return build_range(
-            self.contract, start=start, end=end, bronze=self.bronze, silver=self.silver, run_id=run_id
+            self.contract,
+            start=start,
+            end=end,
+            bronze=self.bronze,
+            silver=self.silver,
+            quarantine=self.quarantine,
+            run_id=run_id,
         )
 
     def daily(self, day: date):

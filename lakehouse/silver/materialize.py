@@ -4,6 +4,7 @@ rules (great-expectations) and reconciliation on every day the run rewrote."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -41,6 +42,7 @@ def materialize_silver(
         silver=silver,
         run_id=context.run_id,
         commit_metadata={"contract_version": loaded.version},
+        quarantine=lake.table("quarantine", contract.name),
     )
     written = result.written
     context.log.info(
@@ -51,7 +53,15 @@ def materialize_silver(
     record_restated_days(  # first: see bronze/materialize.py
         context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
     )
-    yield dg.MaterializeResult(asset_key=key, metadata=silver_metadata(result))
+    for file, count in result.withdrawn.items():  # the receipt of an accepted loss
+        context.log.warning(
+            f"{contract.entity_name}: {count} row(s) deleted: they came only from {file}, withdrawn from landing"
+        )
+    receipt: dict[str, Any] = {}
+    if result.withdrawn:
+        receipt["rows_withdrawn"] = sum(result.withdrawn.values())
+        receipt["withdrawn_files"] = dg.MetadataValue.json(result.withdrawn)
+    yield dg.MaterializeResult(asset_key=key, metadata={**silver_metadata(result), **receipt})
 
     days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
     reconciliation = result.reconciliation
