@@ -9,6 +9,11 @@ if TYPE_CHECKING:
     from lakehouse.contracts.model import SourceContract
 
 
+class PartitionKeyError(ValueError):
+    """A day or range the calendar does not have; its message is one line naming both (kept
+    here, free of Dagster, so the command line can catch it without importing Dagster)."""
+
+
 def days_between(start: date, end: date) -> list[date]:
     """``start``, ``start + 1``, ..., ``end`` (empty when ``end`` is before ``start``)."""
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]

@@ -8,6 +8,8 @@ from typing import Any
 
 import dagster as dg
 
+from lakehouse.assets.partitions import check_range
+
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -35,6 +37,8 @@ def materialize_range(
     ``run_config`` is merged into the run's (e.g. ``{"ops": {"bronze__orders": {"config":
     {"allow_missing_files": True}}}}``); ``tags`` are added to the range tags."""
     partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
+    if partitioned and partitioned[0].partitions_def is not None:
+        check_range(partitioned[0].partitions_def, start, end)  # one line, before any run starts
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
     if with_freshness_checks and selection is None:
         selection = dg.AssetSelection.assets(*partitioned) | dg.AssetSelection.checks(*checks)

@@ -14,6 +14,7 @@ from datetime import date
 import dagster as dg
 
 from lakehouse.contracts.model import SourceContract
+from lakehouse.days import PartitionKeyError
 
 DEFAULT_START = date(2026, 1, 1)  # used only when there are no contracts at all
 
@@ -22,6 +23,44 @@ def calendar(contracts: Iterable[SourceContract]) -> dg.DailyPartitionsDefinitio
     starts = [c.partitions.start for c in contracts]
     start = min(starts) if starts else DEFAULT_START
     return dg.DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC")
+
+
+def calendar_bounds(days: dg.PartitionsDefinition) -> tuple[str, str | None]:
+    """The calendar's first and last day (the last complete day, UTC; None before the first ends)."""
+    assert isinstance(days, dg.TimeWindowPartitionsDefinition)
+    return days.start.date().isoformat(), days.get_last_partition_key()
+
+
+def _bounds_text(days: dg.PartitionsDefinition) -> str:
+    first, last = calendar_bounds(days)
+    return (
+        f"the calendar runs from {first} to {last} (the last complete day, UTC)"
+        if last
+        else (f"the calendar starts on {first} and has no complete day yet")
+    )
+
+
+def parse_day(text: str, days: dg.PartitionsDefinition) -> date:
+    """A partition key as a date, or ``PartitionKeyError`` naming it and the calendar's bounds."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise PartitionKeyError(
+            f"partition key {text!r} is not a day (YYYY-MM-DD: {error}); {_bounds_text(days)}"
+        ) from None
+
+
+def check_range(days: dg.PartitionsDefinition, start: date, end: date) -> None:
+    """Refuse, in one line, a range that is reversed or reaches outside the calendar, before any
+    run starts (Dagster would print a traceback, or start a run that fails)."""
+    if end < start:
+        raise PartitionKeyError(
+            f"partition range {start}...{end} is reversed (its start is after its end); {_bounds_text(days)}"
+        )
+    first, last = calendar_bounds(days)
+    for day in (start, end):
+        if day.isoformat() < first or last is None or day.isoformat() > last:
+            raise PartitionKeyError(f"partition key {day} is outside the calendar: {_bounds_text(days)}")
 
 
 def partition_window(context: dg.AssetExecutionContext) -> tuple[date, date]:

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 from lakehouse.tables.history import commits, latest_with
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.stats import rows_per_day
 
 FINGERPRINT = "pii_key_fingerprint"  # commit metadata key
 ROTATION_TAG = "lakehouse/pii_key_rotation"  # run tag: the fingerprint a rotation run installs
@@ -52,16 +53,21 @@ def day_ranges(days: Iterable[date]) -> str:
     return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in spans)
 
 
-def old_key_days(tables: Mapping[str, TableLocation], fingerprint: str) -> dict[str, list[date]]:
-    """Per table (by display name): the days whose current rows were tokenised with another key."""
+Tables = Mapping[str, tuple[TableLocation, str]]  # display name -> (table, its day column)
+
+
+def old_key_days(tables: Tables, fingerprint: str) -> dict[str, list[date]]:
+    """Per table (by display name): the days holding rows tokenised with another key (a day a
+    write covered but left empty holds no token)."""
     found = {}
-    for name, location in tables.items():
+    for name, (location, day_column) in tables.items():
         # The cheap test first: when the newest write used this key, every day did. A run with a
         # new key is refused while any day has the old one, and a rotation rewrites them all.
         newest = latest_with(location, FINGERPRINT)
         if newest is None or newest.get(FINGERPRINT) == fingerprint:
             continue
-        days = sorted(d for d, f in days_by_fingerprint(location).items() if f != fingerprint)
+        held = rows_per_day(location, day_column)
+        days = sorted(d for d, f in days_by_fingerprint(location).items() if f != fingerprint and held.get(d))
         if days:
             found[name] = days
     return found
@@ -69,7 +75,7 @@ def old_key_days(tables: Mapping[str, TableLocation], fingerprint: str) -> dict[
 
 def check_key(
     source: str,
-    tables: Mapping[str, TableLocation],
+    tables: Tables,
     fingerprint: str,
     *,
     rotating_to: str | None,

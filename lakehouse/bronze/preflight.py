@@ -187,7 +187,10 @@ def plan_bronze(
     if pii_fingerprint is not None:
         changed = check_key(
             contract.name,
-            {f"bronze/{contract.name}": bronze, f"quarantine/{contract.name}": quarantine},
+            {
+                f"bronze/{contract.name}": (bronze, EVENT_DATE),
+                f"quarantine/{contract.name}": (quarantine, "_partition_date"),
+            },
             pii_fingerprint,
             rotating_to=rotating_to,
             rewritten=(plan.first, plan.last),

@@ -1,7 +1,16 @@
-"""The data SLO report: over the last N days, per source, how often the promises were kept.
+"""The data SLO report: over a range of partition days, per source, how often the promises were kept.
 
-- freshness met %: the source's freshness check evaluations that passed;
-- checks passed %: every other evaluation of its bronze and silver assets that passed;
+Everything is counted by the day the data is for, never by when a check ran: a source loaded
+today for days long past is reported on those days (counted by run time, it once showed "rows
+read 0" beside "100 % of 1320 checks").
+
+- freshness met %: of the days of the range the source's freshness check judged, those whose
+  latest judgement passed. A freshness evaluation carries no partition; the day it judges follows
+  from when it ran: the last day that had ended at the deadline (``freshness.max_lag`` after a
+  day ends, in the source's timezone) before it. A finished source (``partitions.end``) or one
+  with ``freshness.enabled: false`` has no freshness promise: "n/a".
+- checks passed %: the latest evaluation of every other check of its bronze and silver assets for
+  each day of the range (a day rerun counts once, as it is now), that passed.
 - rows quarantined %: quarantined rows / rows read, over the days, from the tables' statistics.
 
 Check results come from the quality ledger; row counts from the Delta logs, which are the truth
@@ -12,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from lakehouse.assets.naming import bronze_key, silver_key
 from lakehouse.checks.ledger import ensure_ledger
@@ -29,20 +39,26 @@ FRESHNESS_CHECK = "freshness_check"  # the name Dagster's time-partition freshne
 @dataclass(frozen=True)
 class SourceSlo:
     source: str
-    freshness_evaluations: int
+    freshness_evaluations: int  # days judged
     freshness_met_pct: float | None
-    check_evaluations: int
+    check_evaluations: int  # (check, day) pairs
     checks_passed_pct: float | None
     rows_read: int
     rows_quarantined_pct: float | None
+    freshness_note: str | None = None  # why there is no freshness promise
 
     def cells(self) -> list[str]:
         def pct(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.1f}%"
 
+        freshness = (
+            f"n/a ({self.freshness_note})"
+            if self.freshness_note
+            else f"{pct(self.freshness_met_pct)} of {self.freshness_evaluations} days"
+        )
         return [
             self.source,
-            f"{pct(self.freshness_met_pct)} of {self.freshness_evaluations}",
+            freshness,
             f"{pct(self.checks_passed_pct)} of {self.check_evaluations}",
             f"{self.rows_read:,}",
             pct(self.rows_quarantined_pct),
@@ -56,52 +72,88 @@ def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100.0 * part / whole
 
 
+def freshness_note(contract: SourceContract) -> str | None:
+    if contract.partitions.end is not None:
+        return f"historical, ended {contract.partitions.end}"
+    if not contract.freshness.enabled:
+        return "freshness off"
+    return None
+
+
+def judged_day(contract: SourceContract, evaluated_at: datetime) -> date:
+    """The day a freshness evaluation at ``evaluated_at`` judged: the last UTC day that had ended
+    at the deadline tick before it (the daily cron at ``max_lag`` in the source's timezone)."""
+    zone = ZoneInfo(contract.partitions.timezone)
+    lag = contract.freshness.max_lag_delta
+    tick_time = time((int(lag.total_seconds()) // 3600) % 24, (int(lag.total_seconds()) // 60) % 60)
+    local = evaluated_at.astimezone(zone)
+    tick = datetime.combine(local.date(), tick_time, tzinfo=zone)
+    if tick > local:
+        tick = datetime.combine(local.date() - timedelta(days=1), tick_time, tzinfo=zone)
+    return tick.astimezone(UTC).date() - timedelta(days=1)
+
+
 def slo_report(
     contracts: Sequence[SourceContract],
     warehouse_path: str,
     lake: LakeStorage,
-    days: int,
-    today: date | None = None,
+    start: date,
+    end: date,
     wait_seconds: float = COMMAND_WAIT_SECONDS,
 ) -> list[SourceSlo]:
-    """The last ``days`` days up to and including ``today`` (UTC), for evaluations and rows alike."""
-    today = today or datetime.now(UTC).date()
-    first_day = today - timedelta(days=days - 1)
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    evaluations = _ledger_counts(contracts, warehouse_path, since, wait_seconds)
+    """The partition days ``start..end`` (inclusive), for evaluations and rows alike."""
+    checks, freshness = _ledger_counts(contracts, warehouse_path, start, end, wait_seconds)
     report = []
     for contract in contracts:
-        fresh_total, fresh_passed, total, passed = evaluations[contract.name]
+        total, passed = checks[contract.name]
+        days_judged: dict[date, bool] = {}
+        for evaluated_at, ok in freshness[contract.name]:  # oldest first: the latest judgement wins
+            day = judged_day(contract, evaluated_at)
+            if start <= day <= end and contract.partitions.in_history(day):
+                days_judged[day] = ok
+        note = freshness_note(contract)
         bronze = rows_per_day(lake.table("bronze", contract.name), EVENT_DATE)
         quarantine = rows_per_day(lake.table("quarantine", contract.name), "_partition_date")
-        written = sum(n for d, n in bronze.items() if first_day <= d <= today)
-        quarantined = sum(n for d, n in quarantine.items() if first_day <= d <= today)
+        written = sum(n for d, n in bronze.items() if start <= d <= end)
+        quarantined = sum(n for d, n in quarantine.items() if start <= d <= end)
         report.append(
             SourceSlo(
                 source=contract.name,
-                freshness_evaluations=fresh_total,
-                freshness_met_pct=_pct(fresh_passed, fresh_total),
+                freshness_evaluations=0 if note else len(days_judged),
+                freshness_met_pct=None if note else _pct(sum(days_judged.values()), len(days_judged)),
                 check_evaluations=total,
                 checks_passed_pct=_pct(passed, total),
                 rows_read=written + quarantined,
                 rows_quarantined_pct=_pct(quarantined, written + quarantined),
+                freshness_note=note,
             )
         )
     return report
 
 
 def _ledger_counts(
-    contracts: Sequence[SourceContract], warehouse_path: str, since: datetime, wait_seconds: float
-) -> dict[str, tuple[int, int, int, int]]:
-    """Per source: freshness evaluations and passes, other evaluations and passes, since ``since``."""
+    contracts: Sequence[SourceContract], warehouse_path: str, start: date, end: date, wait_seconds: float
+) -> tuple[dict[str, tuple[int, int]], dict[str, list[tuple[datetime, bool]]]]:
+    """Per source: (check days, passed) for days ``start..end``, and its freshness evaluations
+    (time, passed) from the start of the range to a few days after its end (a day is judged after
+    it ends)."""
     import duckdb
 
-    counts = {}
+    checks, freshness = {}, {}
+    since = datetime.combine(start, time(0), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=3), time(0), tzinfo=UTC)
     with warehouse_lock(warehouse_path, wait_seconds=wait_seconds), duckdb.connect(warehouse_path) as con:
         ensure_ledger(con)
         for contract in contracts:
             assets = [bronze_key(contract).to_user_string(), silver_key(contract).to_user_string()]
-            counts[contract.name] = con.execute(
-                sql_file(__file__, "slo_counts.sql"), [FRESHNESS_CHECK, *assets, since]
+            checks[contract.name] = con.execute(
+                sql_file(__file__, "slo_counts.sql"),
+                [FRESHNESS_CHECK, *assets, start.isoformat(), end.isoformat()],
             ).fetchall()[0]
-    return counts
+            freshness[contract.name] = con.execute(
+                "SELECT evaluated_at, passed FROM quality.check_evaluations "
+                "WHERE asset = ? AND check_name = ? AND evaluated_at >= ? AND evaluated_at < ? "
+                "ORDER BY evaluated_at, event_id",
+                [assets[0], FRESHNESS_CHECK, since, until],
+            ).fetchall()
+    return checks, freshness

@@ -10,6 +10,7 @@ import dagster as dg
 
 from lakehouse.assets.metadata import record_restated_days, silver_metadata
 from lakehouse.assets.partitions import partition_window
+from lakehouse.bronze.pii_keys import FINGERPRINT
 from lakehouse.checks.outcome import report, with_metadata
 from lakehouse.checks.quality import build_expectations, evaluate_rules
 from lakehouse.checks.reconciliation import silver_reconciliation
@@ -17,6 +18,7 @@ from lakehouse.checks.specs import require_asset_selected, selected_checks
 from lakehouse.contracts.loader import LoadedContract
 from lakehouse.days import days_between, restated_days
 from lakehouse.silver.build import build_range
+from lakehouse.tables.history import latest_with
 
 
 def materialize_silver(
@@ -33,16 +35,21 @@ def materialize_silver(
     except ValueError as error:
         raise dg.Failure(description=f"{loaded.path}: {error}; silver was not changed") from None
     lake = context.resources.lake
-    silver = lake.table("silver", contract.entity_name)
+    silver, bronze = lake.table("silver", contract.entity_name), lake.table("bronze", contract.name)
+    commit_metadata = {"contract_version": loaded.version}
+    if contract.pii_columns:  # silver's tokens are bronze's: record the key they were made with
+        tokenised = latest_with(bronze, FINGERPRINT)
+        if tokenised is not None:
+            commit_metadata[FINGERPRINT] = tokenised.get(FINGERPRINT) or ""
     result = build_range(
         contract,
         start=start,
         end=end,
-        bronze=lake.table("bronze", contract.name),
+        bronze=bronze,
         silver=silver,
-        run_id=context.run_id,
-        commit_metadata={"contract_version": loaded.version},
         quarantine=lake.table("quarantine", contract.name),
+        run_id=context.run_id,
+        commit_metadata=commit_metadata,
     )
     written = result.written
     context.log.info(

@@ -48,14 +48,18 @@ def versions_sql(contract: SourceContract, observations_sql: str) -> str:
     return f"""
         WITH observations AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
         existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM observations)),
+        -- _fresh: a row of this batch (1) or one silver holds (0). The same record read again
+        -- (the same file and row) may type differently now (a new PII key, a new normalisation):
+        -- between equal observations the batch's is the newer reading.
         timeline AS (
-            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM observations
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash, 1 AS _fresh FROM observations
             UNION ALL
-            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM existing
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash, 0 AS _fresh FROM existing
         ),
         -- Same key and start: the newest observation decides the attributes (a correction)...
         winning AS (
-            SELECT _sk, valid_from, arg_max(_attr_hash, ({event}, {TIMELINE_TIE_BREAK})) AS _attr_hash
+            SELECT _sk, valid_from,
+                   arg_max(_attr_hash, ({event}, {TIMELINE_TIE_BREAK}, _fresh)) AS _attr_hash
             FROM timeline GROUP BY _sk, valid_from
         ),
         -- ...and the first observation with those attributes is kept, so re-observing a version

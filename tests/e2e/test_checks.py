@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from lakehouse.checks.ledger import TABLE, sync_ledger
-from lakehouse.checks.slo import slo_report
+from lakehouse.checks.slo import judged_day, slo_report
 from lakehouse.contracts.loader import load_contracts
 from lakehouse.demo.generate import generate
 from lakehouse.platform import build_definitions
@@ -291,12 +291,25 @@ def test_every_evaluation_reaches_the_ledger_and_the_slo_report(scenario: Scenar
 
     contracts = [c.contract for c in load_contracts(scenario.settings.sources_dir)]
     lake = scenario.defs.resources["lake"]
-    report = {r.source: r for r in slo_report(contracts, scenario.settings.warehouse_path, lake, days=3650)}
+    # By partition day: the run's days, and the day the freshness check judged (the latest
+    # complete day when the first run evaluated it, long after the data's days).
+    (judged,) = {
+        judged_day(contracts[0], at)
+        for (at,) in scenario.warehouse(
+            f"SELECT evaluated_at FROM {TABLE} WHERE check_name = 'freshness_check'"
+        )
+    }
+    report = {
+        r.source: r for r in slo_report(contracts, scenario.settings.warehouse_path, lake, START, judged)
+    }
     orders = report["orders"]
     assert orders.freshness_met_pct == 0.0 and orders.freshness_evaluations == 1
     passed, total = scenario.warehouse(
-        f"SELECT count(*) FILTER (WHERE passed), count(*) FROM {TABLE} "
-        "WHERE asset IN ('bronze/orders', 'silver/orders') AND check_name <> 'freshness_check'"
+        f"""SELECT count(*) FILTER (WHERE passed), count(*) FROM (
+                SELECT arg_max(passed, evaluated_at) AS passed FROM {TABLE}
+                WHERE asset IN ('bronze/orders', 'silver/orders') AND check_name <> 'freshness_check'
+                  AND day BETWEEN '{START}' AND '{judged}'
+                GROUP BY asset, check_name, day)"""
     )[0]
     assert orders.checks_passed_pct == pytest.approx(100 * passed / total) and 0 < passed < total
     assert orders.rows_read > 0 and 0 < orders.rows_quarantined_pct < 5

@@ -14,12 +14,14 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from lakehouse.demo.generate import generate
 from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
-from tests.helpers import REPO, make_settings
+from lakehouse.tables.location import TableLocation
+from tests.helpers import REPO, make_settings, rows
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +128,35 @@ def test_a_finished_source_has_no_freshness_check(histories: Histories) -> None:
         if key.name == "freshness_check"
     }
     assert checked == {"bronze/orders", "bronze/customers"}
+
+
+def test_the_slo_report_counts_by_partition_day_and_knows_a_finished_source(histories: Histories) -> None:
+    from lakehouse.checks.ledger import sync_ledger
+    from lakehouse.checks.slo import slo_report
+    from lakehouse.contracts.loader import load_contracts
+
+    warehouse = histories.settings.warehouse_path
+    sync_ledger(histories.instance, warehouse)
+    contracts = [loaded.contract for loaded in load_contracts(histories.settings.sources_dir)]
+    lake = histories.defs.resources["lake"]
+    report = {r.source: r for r in slo_report(contracts, warehouse, lake, FIRST, LAST)}
+    with duckdb.connect(warehouse, read_only=True) as con:
+        check_days = con.execute(
+            "SELECT count(DISTINCT (asset, check_name, day)) FROM quality.check_evaluations "
+            "WHERE asset IN ('bronze/orders', 'silver/orders') AND day BETWEEN ? AND ?",
+            [FIRST.isoformat(), LAST.isoformat()],
+        ).fetchall()[0][0]
+    orders = report["orders"]
+    # Loaded today (by the test's clock) for days in January: counted on those days.
+    assert orders.check_evaluations == check_days > 0
+    bronze = rows(
+        TableLocation(f"{histories.settings.lake_root}/bronze/orders"), "SELECT count(*) AS n FROM t"
+    )
+    quarantine = rows(
+        TableLocation(f"{histories.settings.lake_root}/quarantine/orders"), "SELECT count(*) AS n FROM t"
+    )
+    assert orders.rows_read == bronze[0]["n"] + quarantine[0]["n"] > 0
+    assert report["archive"].cells()[1] == "n/a (historical, ended 2026-01-05)"
+    assert report["orders"].freshness_note is None
+    later = {r.source: r for r in slo_report(contracts, warehouse, lake, date(2026, 2, 1), date(2026, 2, 28))}
+    assert later["orders"].rows_read == later["orders"].check_evaluations == 0
