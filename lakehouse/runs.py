@@ -32,18 +32,21 @@ def materialize_range(
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run the selected day-partitioned assets (default: all of them, with their checks) for the
-    days ``start..end`` in a single run; optionally evaluate the freshness checks after them.
+    """Run the selected assets (default: all of them, with their checks) for the days
+    ``start..end`` in a single run (unpartitioned ones once); optionally evaluate the freshness checks after them.
     ``run_config`` is merged into the run's (e.g. ``{"ops": {"bronze__orders": {"config":
     {"allow_missing_files": True}}}}``); ``tags`` are added to the range tags."""
-    partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
+    # The day-partitioned assets, and the unpartitioned ones (sources refreshed whole, which the
+    # daily ones may join): Dagster runs them together in a range run.
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    partitioned = [a for a in assets if a.partitions_def is not None]
     if partitioned and partitioned[0].partitions_def is not None:
         check_range(partitioned[0].partitions_def, start, end)  # one line, before any run starts
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
     if with_freshness_checks and selection is None:
-        selection = dg.AssetSelection.assets(*partitioned) | dg.AssetSelection.checks(*checks)
+        selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
     return dg.materialize(
-        [*partitioned, *checks],
+        [*assets, *checks],
         resources=defs.resources,
         instance=instance,
         selection=selection,

@@ -31,13 +31,14 @@ def contract_asset(
     key: dg.AssetKey,
     layer: str,
     upstream: dg.AssetKey,
-    calendar: dg.PartitionsDefinition,
+    calendar: dg.PartitionsDefinition | None,
     check_specs: Sequence[dg.AssetCheckSpec],
     description: str,
     metadata: Mapping[str, Any],
     resources: set[str],
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
-    """The decorator of a layer's asset for one contract."""
+    """The decorator of a layer's asset for one contract (``calendar`` None: unpartitioned, a
+    source refreshed whole; it keeps the single-run policy, so a range run may include it)."""
     spec = dg.AssetSpec(
         key=key,
         deps=[upstream],

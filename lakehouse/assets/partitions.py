@@ -20,7 +20,7 @@ DEFAULT_START = date(2026, 1, 1)  # used only when there are no contracts at all
 
 
 def calendar(contracts: Iterable[SourceContract]) -> dg.DailyPartitionsDefinition:
-    starts = [c.partitions.start for c in contracts]
+    starts = [c.partitions.start for c in contracts if c.partitions.partitioned]
     start = min(starts) if starts else DEFAULT_START
     return dg.DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC")
 

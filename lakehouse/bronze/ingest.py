@@ -184,8 +184,9 @@ def _write_pair(
 
     Both tables exist before either is written, so the version to restore to always exists."""
     contract, first, last = plan.contract, plan.first, plan.last
-    create_if_missing(bronze, bronze_schema(contract), EVENT_DATE)
-    create_if_missing(quarantine, QUARANTINE_SCHEMA, "_partition_date")
+    partitioned = contract.partitions.partitioned  # else one table replaced whole
+    create_if_missing(bronze, bronze_schema(contract), EVENT_DATE if partitioned else None)
+    create_if_missing(quarantine, QUARANTINE_SCHEMA, "_partition_date" if partitioned else None)
     table = bronze.open()
     assert table is not None
     before = table.version()
@@ -193,7 +194,7 @@ def _write_pair(
         bronze,
         con.sql(_bronze_select(contract)).to_arrow_reader(ARROW_BATCH_ROWS),
         schema=bronze_schema(contract),
-        partition_column=EVENT_DATE,
+        partition_column=EVENT_DATE if partitioned else None,
         start=first,
         end=last,
         metadata=metadata,
@@ -204,7 +205,7 @@ def _write_pair(
             quarantine,
             con.sql(_quarantine_select(run_id)).to_arrow_reader(ARROW_BATCH_ROWS),
             schema=QUARANTINE_SCHEMA,
-            partition_column="_partition_date",
+            partition_column="_partition_date" if partitioned else None,
             start=first,
             end=last,
             metadata=metadata,

@@ -11,6 +11,7 @@ contract, reconciliation and volume checks report on every day the run rewrote.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -28,6 +29,7 @@ from lakehouse.checks.preconditions import circuit_breaker, schema_contract
 from lakehouse.checks.reconciliation import bronze_reconciliation
 from lakehouse.checks.specs import require_asset_selected, selected_checks
 from lakehouse.checks.volume import volume
+from lakehouse.checks.whole import whole_table, whole_volume
 from lakehouse.contracts.loader import LoadedContract
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
@@ -40,13 +42,16 @@ def materialize_bronze(
     context: dg.AssetExecutionContext, loaded: LoadedContract, config: BronzeRunConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     contract, key = loaded.contract, context.asset_key
-    start, end = partition_window(context)
-    if restated_days(contract, start, end) is None:
-        context.log.info(
-            f"bronze/{contract.name}: {start}..{end} is outside the source's history ({history(contract)}); "
-            "nothing to load, nothing recorded"
-        )
-        return
+    if contract.partitions.partitioned:
+        start, end = partition_window(context)
+        if restated_days(contract, start, end) is None:
+            context.log.info(
+                f"bronze/{contract.name}: {start}..{end} is outside the source's history ({history(contract)}); "
+                "nothing to load, nothing recorded"
+            )
+            return
+    else:  # refreshed whole: the plan dates the files it finds
+        start = end = date.today()
     require_asset_selected(context)
     lake = context.resources.lake
     bronze, quarantine = lake.table("bronze", contract.name), lake.table("quarantine", contract.name)
@@ -70,12 +75,15 @@ def materialize_bronze(
         rotating_to=context.run.tags.get(ROTATION_TAG),
     )
     assert plan is not None  # the range has days of the source's history
-    breaker = circuit_breaker(plan, key)
+    breaker = _fold(plan, circuit_breaker(plan, key))
     if not breaker.passed:
         yield from report(
             context,
             selected_checks(
-                context, with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version)
+                context,
+                with_metadata(
+                    [breaker, _fold(plan, schema_contract(plan, key))], contract_version=loaded.version
+                ),
             ),
             days_first=True,
         )
@@ -98,7 +106,7 @@ def materialize_bronze(
     _log(context, contract.name, result)
     # Before the run's own materialisations, so that the latest one (which carries the data
     # version Dagster's provenance tracking compares with) is of a partition of the run.
-    restated = {d: c for d, c in result.days.items() if d < start}
+    restated = {d: c for d, c in result.days.items() if d < start and contract.partitions.partitioned}
     record_restated_days(
         context, key, {d: {"rows": c.written, "rows_quarantined": c.quarantined} for d, c in restated.items()}
     )
@@ -159,9 +167,17 @@ def _checks(
     # empty day of a source whose contract says empty days are normal.
     sparse = plan.contract.extract.allow_empty_days
     nothing_read = {d for d, c in result.days.items() if (d < plan.start or sparse) and c.read == 0}
-    return [
+    quarantined = rows_per_day(quarantine, "_partition_date")
+    outcomes = [
         breaker,
-        schema_contract(plan, key, result.files),
-        bronze_reconciliation(read, written, rows_per_day(quarantine, "_partition_date"), plan.days, key),
-        volume(written, plan.days, plan.contract.volume, key, unjudged=nothing_read),
+        _fold(plan, schema_contract(plan, key, result.files)),
+        _fold(plan, bronze_reconciliation(read, written, quarantined, plan.days, key)),
     ]
+    if plan.contract.partitions.partitioned:
+        return [*outcomes, volume(written, plan.days, plan.contract.volume, key, unjudged=nothing_read)]
+    return [*outcomes, whole_volume(written, plan.contract.volume, key)]
+
+
+def _fold(plan: BronzePlan, outcome: CheckOutcome) -> CheckOutcome:
+    """A table refreshed whole has one result per check, not one per day."""
+    return outcome if plan.contract.partitions.partitioned else whole_table(outcome)

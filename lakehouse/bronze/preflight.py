@@ -12,8 +12,9 @@ warning but loads: empty and header-only files, matches that are not files.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -128,6 +129,10 @@ def plan_bronze(
     (sources with PII); ``rotating_to``: the fingerprint a key rotation run installs."""
     if end < start:
         raise ValueError(f"empty partition range {start}..{end}")
+    if not contract.partitions.partitioned:
+        return _plan_whole(
+            contract, landing_root, bronze, quarantine, allow_empty_days, pii_fingerprint, rotating_to
+        )
     window = restated_days(contract, start, end)
     if window is None:
         return None
@@ -167,36 +172,98 @@ def plan_bronze(
                     (day,),
                 )
             )
+    _check_tables(plan, bronze, quarantine)
+    _check_files_still_present(
+        plan, bronze, quarantine, allow_missing_files, [u.relative_path for u in unreadable]
+    )
+    _check_writes(plan, bronze, quarantine, pii_fingerprint, rotating_to)
+    return plan
+
+
+def _check_tables(plan: BronzePlan, bronze: TableLocation, quarantine: TableLocation) -> None:
+    """The file layouts and both tables against the contract."""
     _check_layouts(plan, bronze)
     for name, location, schema in (
-        ("bronze", bronze, bronze_schema(contract)),
+        ("bronze", bronze, bronze_schema(plan.contract)),
         ("quarantine", quarantine, QUARANTINE_SCHEMA),
     ):
         try:
             plan.added_columns[name] = added_columns(location, schema)
         except SchemaMismatchError as error:
-            plan.problems.append(Problem("table schema", error, everywhere))
-    _check_files_still_present(
-        plan, bronze, quarantine, allow_missing_files, [u.relative_path for u in unreadable]
-    )
+            plan.problems.append(Problem("table schema", error, tuple(plan.days)))
+
+
+def _check_writes(
+    plan: BronzePlan,
+    bronze: TableLocation,
+    quarantine: TableLocation,
+    pii_fingerprint: str | None,
+    rotating_to: str | None,
+) -> None:
+    """What earlier writes left: an interrupted one, another PII key."""
+    name, everywhere = plan.contract.name, tuple(plan.days)
     unpaired = unpaired_write(bronze, quarantine)
     if unpaired is not None:
-        plan.problems.append(
-            Problem("interrupted write", RuntimeError(unpaired.describe(contract.name)), everywhere)
-        )
+        plan.problems.append(Problem("interrupted write", RuntimeError(unpaired.describe(name)), everywhere))
     if pii_fingerprint is not None:
+        whole = not plan.contract.partitions.partitioned  # a write of it rewrites every day it holds
         changed = check_key(
-            contract.name,
-            {
-                f"bronze/{contract.name}": (bronze, EVENT_DATE),
-                f"quarantine/{contract.name}": (quarantine, "_partition_date"),
-            },
+            name,
+            {f"bronze/{name}": (bronze, EVENT_DATE), f"quarantine/{name}": (quarantine, "_partition_date")},
             pii_fingerprint,
             rotating_to=rotating_to,
-            rewritten=(plan.first, plan.last),
+            rewritten=(date.min, date.max) if whole else (plan.first, plan.last),
         )
         if changed is not None:
             plan.problems.append(Problem("pii key", changed, everywhere))
+
+
+def _plan_whole(
+    contract: SourceContract,
+    landing_root: str,
+    bronze: TableLocation,
+    quarantine: TableLocation,
+    allow_empty_days: bool,
+    pii_fingerprint: str | None,
+    rotating_to: str | None,
+) -> BronzePlan:
+    """A source refreshed whole (``partitions.grain: none``): the files its path matches now,
+    each dated by its delivery day (in the source's timezone), replace both tables. Nothing is
+    "gone" when a file leaves: the next delivery replaces the last."""
+    zone = ZoneInfo(contract.partitions.timezone)
+    today = datetime.now(zone).date()
+    plan = BronzePlan(contract, today, today, today, today)
+    try:
+        listing = list_day(landing_root, contract.extract, today)
+    except LandingUnavailableError as error:
+        plan.problems.append(Problem("unreachable", error, (today,)))
+        return plan
+    plan.files = [replace(f, arrival_date=f.modified_at.astimezone(zone).date()) for f in listing.files]
+    if plan.files:
+        plan.first = plan.start = min(f.arrival_date for f in plan.files)
+        plan.last = plan.end = max(f.arrival_date for f in plan.files)
+    _check_readable(plan, listing.unreadable)
+    for item in listing.not_files:
+        plan.notes[plan.last].append(
+            f"{item.relative_path}: matches {contract.extract.path} but is {item.kind}, not a file; not read"
+        )
+    if (
+        not plan.files
+        and not listing.unreadable
+        and not (allow_empty_days or contract.extract.allow_empty_days)
+    ):
+        plan.problems.append(
+            Problem(
+                "no files",
+                NoFilesForDayError(
+                    f"{contract.name}: no landing files ({contract.extract.path} matched nothing); the source "
+                    "may be late or down. Run with allow_empty_days to load it empty."
+                ),
+                (plan.last,),
+            )
+        )
+    _check_tables(plan, bronze, quarantine)
+    _check_writes(plan, bronze, quarantine, pii_fingerprint, rotating_to)
     return plan
 
 

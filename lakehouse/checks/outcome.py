@@ -29,7 +29,7 @@ RUN_SCOPE = "run"  # metadata "scope" of a step-level result (not a day's)
 
 @dataclass(frozen=True)
 class DayResult:
-    day: str  # partition key
+    day: str | None  # partition key; None for an unpartitioned asset (a table refreshed whole)
     passed: bool
     severity: str = ERROR  # how bad a failure is (escalation may raise a warn rule to error)
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -61,7 +61,9 @@ class CheckOutcome:
     def description(self) -> str:
         if self.passed:
             return f"passed on {len(self.days)} day(s)" if self.days else "nothing to check"
-        return "failed on " + "; ".join(f"{d.day}: {d.summary}".rstrip(": ") for d in self.failures)
+        return "failed on " + "; ".join(
+            f"{d.day or 'the table'}: {d.summary}".rstrip(": ") for d in self.failures
+        )
 
     def step_result(self) -> dg.AssetCheckResult:
         failing = [d.day for d in self.failures]

@@ -73,6 +73,8 @@ def _pct(part: int, whole: int) -> float | None:
 
 
 def freshness_note(contract: SourceContract) -> str | None:
+    if not contract.partitions.partitioned:
+        return "refreshed whole, no days"
     if contract.partitions.end is not None:
         return f"historical, ended {contract.partitions.end}"
     if not contract.freshness.enabled:

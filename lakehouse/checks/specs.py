@@ -50,7 +50,11 @@ def rule_blocks(rule: QualityRule) -> bool:
 
 
 def _spec(
-    name: str, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition, blocking: bool, description: str
+    name: str,
+    key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition | None,
+    blocking: bool,
+    description: str,
 ) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         name, asset=key, blocking=blocking, description=description, partitions_def=partitions_def
@@ -58,7 +62,7 @@ def _spec(
 
 
 def bronze_check_specs(
-    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
+    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
 ) -> list[dg.AssetCheckSpec]:
     volume = contract.volume
     return [
@@ -100,7 +104,7 @@ def bronze_check_specs(
 
 
 def silver_check_specs(
-    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
+    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
 ) -> list[dg.AssetCheckSpec]:
     specs = [
         _spec(

@@ -42,7 +42,7 @@ def rotate(start: str | None, end: str | None, dry_run: bool) -> None:
     import dagster as dg
 
     from lakehouse.assets.naming import bronze_key
-    from lakehouse.assets.partitions import calendar, check_range, parse_day
+    from lakehouse.assets.partitions import calendar, calendar_bounds, check_range, parse_day
     from lakehouse.bronze.pii import key_fingerprint
     from lakehouse.bronze.pii_keys import ROTATION_TAG, day_ranges, old_key_days
     from lakehouse.contracts.loader import load_contracts
@@ -67,7 +67,9 @@ def rotate(start: str | None, end: str | None, dry_run: bool) -> None:
             f"quarantine/{contract.name}": (lake.table("quarantine", contract.name), "_partition_date"),
         }
         for name, days in old_key_days(tables, fingerprint).items():
-            old[name] = days
+            old[name] = (
+                days if contract.partitions.partitioned else []
+            )  # refreshed whole: any run rewrites it
     if not old:
         click.echo(
             f"Nothing to rotate: every table of a source with PII uses this key (fingerprint {fingerprint})."
@@ -75,8 +77,11 @@ def rotate(start: str | None, end: str | None, dry_run: bool) -> None:
         return
     every_day = sorted({d for days in old.values() for d in days})
     days_def = calendar(loaded.contract for loaded in load_contracts(settings.sources_dir))
-    first = parse_day(start, days_def) if start else every_day[0]
-    last = parse_day(end, days_def) if end else every_day[-1]
+    latest = calendar_bounds(days_def)[1] or days_def.start.date().isoformat()
+    first = (
+        parse_day(start, days_def) if start else (every_day[0] if every_day else parse_day(latest, days_def))
+    )
+    last = parse_day(end, days_def) if end else (every_day[-1] if every_day else first)
     check_range(days_def, first, last)
     outside = [d for d in every_day if not first <= d <= last]
     if outside:
@@ -85,7 +90,7 @@ def rotate(start: str | None, end: str | None, dry_run: bool) -> None:
             "never join, so a rotation rewrites them all: widen --start/--end"
         )
     for name, days in sorted(old.items()):
-        click.echo(f"{name}: {day_ranges(days)} written under another key")
+        click.echo(f"{name}: {day_ranges(days) if days else 'the whole table'} written under another key")
     if dry_run:
         click.echo(f"Would re-tokenise {first}..{last} with the key of fingerprint {fingerprint} (dry run).")
         return

@@ -95,7 +95,7 @@ class FilesExtract(_Strict):
     @field_validator("path")
     @classmethod
     def _has_date(cls, value: str) -> str:
-        if value.count("{date}") != 1:
+        if value.count("{date}") > 1:  # exactly once for daily sources: SourceContract checks
             raise ValueError("must contain '{date}' exactly once (the arrival day of the files)")
         if value.startswith("/") or "://" in value or ".." in value.split("/"):
             raise ValueError("must be relative to the landing root (no leading '/', '..' or scheme)")
@@ -111,8 +111,17 @@ class FilesExtract(_Strict):
 Extract = Annotated[FilesExtract, Field(discriminator="kind")]
 
 
+# The ``start`` of an unpartitioned source (``grain: none``): it has no days, so none is outside
+# its history; the calendar ignores it.
+UNPARTITIONED_START = date(1970, 1, 1)
+_DAILY_ONLY = ("start", "end", "event_time", "lookback_days")
+
+
 class Partitions(_Strict):
-    grain: Literal["day"] = "day"
+    # day: daily partitions on the lakehouse calendar. none: a table refreshed whole (a small
+    # reference table with no useful days): each load replaces bronze and silver with the files
+    # the path matches now, and the assets are unpartitioned (gold's daily models can join them).
+    grain: Literal["day", "none"] = "day"
     start: date
     # The last day the source delivers (a finished or historical dataset). Days after it are
     # outside the source's history like days before ``start``; it has no freshness deadline.
@@ -128,7 +137,17 @@ class Partitions(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _arrival_lookback(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("event_time") == ARRIVAL_DATE and "lookback_days" not in data:
+        if not isinstance(data, dict):
+            return data
+        if data.get("grain") == "none":
+            given = [name for name in _DAILY_ONLY if name in data]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: a source refreshed whole (grain: none) has no days; remove them"
+                )
+            # Rows are dated by their file's delivery day (kept in _arrival_date), never judged by it.
+            return {**data, "start": UNPARTITIONED_START, "event_time": ARRIVAL_DATE, "lookback_days": 0}
+        if data.get("event_time") == ARRIVAL_DATE and "lookback_days" not in data:
             return {**data, "lookback_days": 0}
         return data
 
@@ -146,6 +165,10 @@ class Partitions(_Strict):
     @property
     def by_arrival(self) -> bool:
         return self.event_time == ARRIVAL_DATE
+
+    @property
+    def partitioned(self) -> bool:
+        return self.grain == "day"
 
     def in_history(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -332,8 +355,8 @@ class SourceContract(_Strict):
 
     @property
     def freshness_checked(self) -> bool:
-        """Whether the source has a freshness deadline: on, and still delivering."""
-        return self.freshness.enabled and self.partitions.end is None
+        """Whether the source has a freshness deadline: on, daily, and still delivering."""
+        return self.freshness.enabled and self.partitions.partitioned and self.partitions.end is None
 
     @model_validator(mode="after")
     def _consistent(self) -> SourceContract:
@@ -363,6 +386,24 @@ class SourceContract(_Strict):
             if non_nullable and column.nullable:
                 raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
 
+        dated = self.extract.path.count("{date}")
+        if self.partitions.partitioned and dated != 1:
+            raise ValueError(
+                "extract.path: must contain '{date}' exactly once (the arrival day of the files), "
+                "or set partitions.grain: none for a source refreshed whole"
+            )
+        if not self.partitions.partitioned:
+            if dated:
+                raise ValueError(
+                    "extract.path: a source refreshed whole (partitions.grain: none) reads the files its path "
+                    "matches now, and has no '{date}'"
+                )
+            if self.silver.mode != "merge":
+                raise ValueError(
+                    f"silver.mode: a source refreshed whole keeps the latest row per key (merge), not "
+                    f"{self.silver.mode}; for the history of a snapshot, partition it by day with "
+                    "event_time: _arrival_date"
+                )
         if not self.partitions.by_arrival:
             need(
                 "partitions.event_time",

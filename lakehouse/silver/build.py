@@ -356,3 +356,75 @@ def _reconcile(
         ).fetchall():
             held[day], stale[day] = have, gone
     return Reconciliation(expected=expected, held=held, stale=stale)
+
+
+def build_whole(
+    contract: SourceContract,
+    *,
+    bronze: TableLocation,
+    silver: TableLocation,
+    run_id: str,
+    commit_metadata: dict[str, str] | None = None,
+) -> SilverResult:
+    """A source refreshed whole (``partitions.grain: none``): silver is the latest row per key of
+    all of bronze, which the last load replaced whole; keys the refresh no longer has leave with
+    it. An unchanged refresh commits nothing."""
+    dataset = partition_dataset(bronze)
+    if dataset is None:
+        raise FileNotFoundError(
+            f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
+        )
+    schema = silver_schema(contract)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
+        con.register(BRONZE_VIEW, dataset)
+        con.execute(f"CREATE TEMP TABLE batch AS {prepared_rows_sql(contract, 'TRUE')}")
+        batch_rows = int(scalar(con, "SELECT count(*) FROM batch"))
+        con.execute("SET TimeZone = 'UTC'")
+        columns = _columns(contract)
+        con.execute(
+            f"CREATE TEMP TABLE merged AS SELECT {columns} FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
+        )
+        existing = partition_dataset(silver)
+        con.register("silver_table", existing if existing is not None else schema.empty_table())
+        inserted, deleted, changed = (
+            int(scalar(con, sql))
+            for sql in (
+                "SELECT count(*) FROM merged WHERE _sk NOT IN (SELECT _sk FROM silver_table)",
+                "SELECT count(*) FROM silver_table WHERE _sk NOT IN (SELECT _sk FROM merged)",
+                f"SELECT count(*) FROM (SELECT {columns} FROM merged EXCEPT SELECT {columns} FROM silver_table)",
+            )
+        )
+        merged_rows = int(scalar(con, "SELECT count(*) FROM merged"))
+        if existing is None or inserted or deleted or changed:
+            metadata = {"dagster_run_id": run_id, "partitions": "whole table", **(commit_metadata or {})}
+            replace_partitions(
+                silver,
+                con.sql(f"SELECT {columns} FROM merged ORDER BY _sk").to_arrow_reader(ARROW_BATCH_ROWS),
+                schema=schema,
+                partition_column=None,
+                start=date.min,
+                end=date.max,
+                metadata=metadata,
+            )
+        written = Written(
+            merged_rows=merged_rows, inserted=inserted, updated=changed - inserted, deleted=deleted
+        )
+        flags = _flags(con, contract)
+        con.register("silver_after", partition_dataset(silver))
+        held = dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM silver_after GROUP BY 1").fetchall())
+        expected = dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM merged GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    days = sorted(set(held) | set(expected))
+    return SilverResult(
+        mode=contract.silver.mode,
+        window_start=days[0] if days else date.today(),
+        window_end=days[-1] if days else date.today(),
+        batch_rows=batch_rows,
+        written=written,
+        flag_summary=flags,
+        rows_by_day=held,
+        reconciliation=Reconciliation(expected=expected, held=held, stale={}),
+    )

@@ -4,6 +4,7 @@ rules (great-expectations) and reconciliation on every day the run rewrote."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -15,9 +16,10 @@ from lakehouse.checks.outcome import report, with_metadata
 from lakehouse.checks.quality import build_expectations, evaluate_rules
 from lakehouse.checks.reconciliation import silver_reconciliation
 from lakehouse.checks.specs import require_asset_selected, selected_checks
+from lakehouse.checks.whole import whole_table
 from lakehouse.contracts.loader import LoadedContract
 from lakehouse.days import days_between, restated_days
-from lakehouse.silver.build import build_range
+from lakehouse.silver.build import build_range, build_whole
 from lakehouse.tables.history import latest_with
 
 
@@ -25,8 +27,9 @@ def materialize_silver(
     context: dg.AssetExecutionContext, loaded: LoadedContract
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     contract, key = loaded.contract, context.asset_key
-    start, end = partition_window(context)
-    if restated_days(contract, start, end) is None:  # no day of the source's history: record nothing
+    whole = not contract.partitions.partitioned  # refreshed whole: no days to run for
+    start, end = (date.min, date.max) if whole else partition_window(context)
+    if not whole and restated_days(contract, start, end) is None:  # no day of its history: record nothing
         context.log.info(f"silver/{contract.entity_name}: {start}..{end} is outside the source's history")
         return
     require_asset_selected(context)
@@ -41,24 +44,29 @@ def materialize_silver(
         tokenised = latest_with(bronze, FINGERPRINT)
         if tokenised is not None:
             commit_metadata[FINGERPRINT] = tokenised.get(FINGERPRINT) or ""
-    result = build_range(
-        contract,
-        start=start,
-        end=end,
-        bronze=bronze,
-        silver=silver,
-        quarantine=lake.table("quarantine", contract.name),
-        run_id=context.run_id,
-        commit_metadata=commit_metadata,
-    )
+    if whole:
+        result = build_whole(
+            contract, bronze=bronze, silver=silver, run_id=context.run_id, commit_metadata=commit_metadata
+        )
+    else:
+        result = build_range(
+            contract,
+            start=start,
+            end=end,
+            bronze=bronze,
+            silver=silver,
+            quarantine=lake.table("quarantine", contract.name),
+            run_id=context.run_id,
+            commit_metadata=commit_metadata,
+        )
     written = result.written
     context.log.info(
-        f"{contract.entity_name} {start}..{end} (window from {result.window_start}): "
+        f"{contract.entity_name} {'whole table' if whole else f'{start}..{end}'} (window from {result.window_start}): "
         f"{result.batch_rows} bronze rows, {written.inserted} inserted, {written.updated} updated, "
         f"{written.deleted} deleted, {result.flag_summary.flagged_rows} flagged"
     )
     record_restated_days(  # first: see bronze/materialize.py
-        context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start}
+        context, key, {d: {"rows": n} for d, n in result.rows_by_day.items() if d < start and not whole}
     )
     for file, count in result.withdrawn.items():  # the receipt of an accepted loss
         context.log.warning(
@@ -72,17 +80,18 @@ def materialize_silver(
 
     days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
     reconciliation = result.reconciliation
-    outcomes = [
-        *evaluate_rules(contract, silver, days, key),
-        silver_reconciliation(
-            reconciliation.expected,
-            reconciliation.held,
-            reconciliation.stale,
-            days,
-            key,
-            "keys" if contract.silver.mode == "scd2" else "rows",
-        ),
-    ]
+    reconciled = silver_reconciliation(
+        reconciliation.expected,
+        reconciliation.held,
+        reconciliation.stale,
+        days,
+        key,
+        "keys" if contract.silver.mode == "scd2" else "rows",
+    )
+    if whole:  # one result per check for the table
+        outcomes = [*evaluate_rules(contract, silver, [None], key), whole_table(reconciled)]
+    else:
+        outcomes = [*evaluate_rules(contract, silver, days, key), reconciled]
     yield from report(
         context, selected_checks(context, with_metadata(outcomes, contract_version=loaded.version))
     )

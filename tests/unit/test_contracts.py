@@ -320,3 +320,36 @@ def test_a_finished_source_ends_and_freshness_can_be_off(tmp_path: Path) -> None
     quiet = load_contract(write(tmp_path, GOOD + "freshness: {enabled: false}\n")).contract
     assert not quiet.freshness_checked
     assert load_contract(write(tmp_path, GOOD)).contract.freshness_checked
+
+
+WHOLE = """\
+name: currencies
+owner: finance-data
+extract: {kind: files, path: "currencies/current/*.csv", format: csv}
+partitions: {grain: none}
+primary_key: [code]
+columns:
+  - {name: code,     type: string, nullable: false}
+  - {name: eur_rate, type: "decimal(12,6)", nullable: false}
+"""
+
+
+def test_a_source_refreshed_whole_has_no_days(tmp_path: Path) -> None:
+    contract = load_contract(write(tmp_path, WHOLE, "currencies.yaml")).contract
+    assert not contract.partitions.partitioned and not contract.freshness_checked
+    assert contract.event_time_column is None
+    dated = WHOLE.replace("currencies/current/*.csv", "currencies/{date}/*.csv")
+    assert problems_of(tmp_path, dated, "currencies.yaml")[0].startswith(
+        "extract.path: a source refreshed whole (partitions.grain: none) reads the files its path matches now"
+    )
+    started = WHOLE.replace("{grain: none}", "{grain: none, start: 2026-01-01}")
+    assert problems_of(tmp_path, started, "currencies.yaml") == [
+        "partitions: start: a source refreshed whole (grain: none) has no days; remove them"
+    ]
+    history = WHOLE + "silver: {mode: scd2}\n"
+    assert (
+        "silver.mode: a source refreshed whole keeps the latest row per key"
+        in problems_of(tmp_path, history, "currencies.yaml")[0]
+    )
+    undated = GOOD.replace("shop/{date}/*.csv", "shop/*.csv")
+    assert any("or set partitions.grain: none" in p for p in problems_of(tmp_path, undated))
