@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import dagster as dg
+
+from lakehouse.assets.partitions import check_range
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -26,19 +29,31 @@ def materialize_range(
     with_freshness_checks: bool = False,
     raise_on_error: bool = True,
     console_log_level: str = "INFO",
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run the selected day-partitioned assets (default: all of them, with their checks) for the
-    days ``start..end`` in a single run; optionally evaluate the freshness checks after them."""
-    partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
+    """Run the selected assets (default: all of them, with their checks) for the days
+    ``start..end`` in a single run (unpartitioned ones once); optionally evaluate the freshness checks after them.
+    ``run_config`` is merged into the run's (e.g. ``{"ops": {"bronze__orders": {"config":
+    {"allow_missing_files": True}}}}``); ``tags`` are added to the range tags."""
+    # The day-partitioned assets, and the unpartitioned ones (sources refreshed whole, which the
+    # daily ones may join): Dagster runs them together in a range run.
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    partitioned = [a for a in assets if a.partitions_def is not None]
+    if partitioned and partitioned[0].partitions_def is not None:
+        check_range(partitioned[0].partitions_def, start, end)  # one line, before any run starts
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
     if with_freshness_checks and selection is None:
-        selection = dg.AssetSelection.assets(*partitioned) | dg.AssetSelection.checks(*checks)
+        selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
     return dg.materialize(
-        [*partitioned, *checks],
+        [*assets, *checks],
         resources=defs.resources,
         instance=instance,
         selection=selection,
-        tags=range_tags(start, end),
+        tags={**(tags or {}), **range_tags(start, end)},
         raise_on_error=raise_on_error,
-        run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": console_log_level}}},
+            **(run_config or {}),
+        },
     )

@@ -22,14 +22,15 @@ def bronze_asset(
     """``table`` and ``quarantine``: where its Delta tables live (shown in the catalog)."""
     contract = loaded.contract
     key = bronze_key(contract)
+    days = calendar if contract.partitions.partitioned else None  # grain none: refreshed whole
 
     @contract_asset(
         loaded,
         key=key,
         layer="bronze",
         upstream=landing_key(contract),
-        calendar=calendar,
-        check_specs=bronze_check_specs(contract, key, calendar),
+        calendar=days,
+        check_specs=bronze_check_specs(contract, key, days),
         description=f"{contract.description} Source-faithful rows typed by the contract, partitioned by "
         f"event date; rows that fail parsing or typing go to quarantine. A run also rewrites the "
         f"{contract.partitions.lookback_days} days before its own, where late rows land.",

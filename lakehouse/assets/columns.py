@@ -141,7 +141,8 @@ def silver_column_lineage(contract: SourceContract) -> dg.TableColumnLineage:
     deps = {c.name: _deps(bronze, [c.name]) for c in contract.columns}
     deps[SILVER_KEY.name] = _deps(bronze, contract.primary_key)
     if contract.silver.mode == "scd2":
-        valid_from = [contract.valid_from_column]
+        # A snapshot dated by arrival starts its versions at its file's arrival day.
+        valid_from = [contract.valid_from_column or "_arrival_date"]
         deps["valid_from"] = _deps(bronze, valid_from)
         deps["valid_to"] = _deps(bronze, [*contract.primary_key, *valid_from])
         deps["is_current"] = _deps(bronze, [*contract.primary_key, *valid_from])

@@ -76,6 +76,8 @@ def check_figures(outcomes: Sequence[CheckOutcome]) -> dict[date, dict[str, floa
     figures: dict[date, dict[str, float]] = {}
     for outcome in outcomes:
         for day in outcome.days:
+            if day.day is None:  # a table refreshed whole has no days to plot
+                continue
             for name in _PLOTTED_FIGURES:
                 value = day.metadata.get(name)
                 if isinstance(value, int | float) and not isinstance(value, bool):

@@ -27,14 +27,15 @@ def silver_asset(
     """``table``: where its Delta table lives (shown in the catalog)."""
     contract = loaded.contract
     key = silver_key(contract)
+    days = calendar if contract.partitions.partitioned else None  # grain none: refreshed whole
 
     @contract_asset(
         loaded,
         key=key,
         layer="silver",
         upstream=bronze_key(contract),
-        calendar=calendar,
-        check_specs=silver_check_specs(contract, key, calendar),
+        calendar=days,
+        check_specs=silver_check_specs(contract, key, days),
         description=f"{contract.entity_name}: {_MODE_DESCRIPTION[contract.silver.mode]}; quality rules "
         f"flag rows (dq_valid, dq_flags), never drop them. Re-merges "
         f"{contract.partitions.lookback_days} previous days on every run for late rows.",

@@ -10,24 +10,36 @@ Each row read and attributed to one of those days ends up in exactly one of the 
 written tables).
 
 Nothing is written while ``preflight.plan_bronze`` reports a problem (the circuit breaker).
+Bronze is committed first, then quarantine, as a pair (``pairing.py``): if the second commit
+fails, bronze is restored, so the two never disagree.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
 
-from lakehouse.bronze.preflight import BronzePlan, plan_bronze
+from lakehouse.bronze.pairing import repair_unpaired, restore_bronze
+from lakehouse.bronze.pii import key_fingerprint
+from lakehouse.bronze.pii_keys import FINGERPRINT
+from lakehouse.bronze.preflight import BronzePlan, Withdrawn, plan_bronze
 from lakehouse.bronze.records import STAGED, FileReport, stage_file, staging_connection
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between
-from lakehouse.tables.delta import replace_partitions
+from lakehouse.tables.delta import create_if_missing, replace_partitions
+from lakehouse.tables.history import WRITE_ID, latest_with
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, ident, literal, scalar
+
+
+class PairWriteError(RuntimeError):
+    """The quarantine commit of an ingest failed after bronze's (bronze is restored when it can be)."""
 
 
 @dataclass
@@ -46,6 +58,7 @@ class BronzeResult:
     days: dict[date, DayCounts]
     rescued_rows: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    withdrawn: list[Withdrawn] = field(default_factory=list)  # files gone, rows dropped (accepted)
 
     @property
     def rows_read(self) -> int:
@@ -78,7 +91,9 @@ def ingest_range(
     allow_missing_files: bool = False,
     allow_empty_days: bool = False,
 ) -> BronzeResult:
-    """Plan and ingest; raise the first problem the plan found (nothing is written then)."""
+    """Repair an interrupted ingest, plan and ingest; raise the first problem the plan found
+    (nothing is written then)."""
+    repair_unpaired(bronze, quarantine, contract.name)
     plan = plan_bronze(
         contract,
         start=start,
@@ -88,8 +103,9 @@ def ingest_range(
         quarantine=quarantine,
         allow_missing_files=allow_missing_files,
         allow_empty_days=allow_empty_days,
+        pii_fingerprint=key_fingerprint(pii_key) if pii_key and contract.pii_columns else None,
     )
-    if plan is None:  # entirely before the source's history: nothing to read or write
+    if plan is None:  # no day of the range in the source's history: nothing to read or write
         return BronzeResult(start=start, end=end, restated_start=start, files=[], days={})
     if plan.problems:
         raise plan.problems[0].error
@@ -128,6 +144,7 @@ def ingest_planned(
                 restated_start=first,
                 files=reports,
                 days=_count_days(con, first, last),
+                withdrawn=plan.withdrawn,
             )
             result.rescued_rows = scalar(
                 con, f"SELECT count(*) FROM {STAGED} WHERE _error IS NULL AND _rescued_data IS NOT NULL"
@@ -139,30 +156,77 @@ def ingest_planned(
                 ).fetchall()
             )
             con.execute("SET TimeZone = 'UTC'")  # Arrow export labels timestamps with the session zone
-            metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
-            replace_partitions(
-                quarantine,
-                con.sql(_quarantine_select(run_id)).to_arrow_reader(ARROW_BATCH_ROWS),
-                schema=QUARANTINE_SCHEMA,
-                partition_column="_partition_date",
-                start=first,
-                end=last,
-                metadata=metadata,
-                add_columns=bool(plan.added_columns.get("quarantine")),
-            )
-            replace_partitions(
-                bronze,
-                con.sql(_bronze_select(contract)).to_arrow_reader(ARROW_BATCH_ROWS),
-                schema=bronze_schema(contract),
-                partition_column=EVENT_DATE,
-                start=first,
-                end=last,
-                metadata=metadata,
-                add_columns=bool(plan.added_columns.get("bronze")),
-            )
+            metadata = {
+                "dagster_run_id": run_id,
+                "partitions": f"{first}..{last}",
+                WRITE_ID: uuid.uuid4().hex,
+                **(commit_metadata or {}),
+            }
+            if pii_key and contract.pii_columns:
+                metadata[FINGERPRINT] = key_fingerprint(pii_key)
+            if plan.withdrawn:  # the receipt of an accepted loss, in the log of the table that lost it
+                metadata["withdrawn_files"] = json.dumps({w.file: w.total for w in plan.withdrawn})
+            _write_pair(con, plan, bronze, quarantine, metadata, run_id)
         finally:
             con.close()
     return result
+
+
+def _write_pair(
+    con: duckdb.DuckDBPyConnection,
+    plan: BronzePlan,
+    bronze: TableLocation,
+    quarantine: TableLocation,
+    metadata: dict[str, str],
+    run_id: str,
+) -> None:
+    """Bronze, then quarantine, with one write id; bronze restored if quarantine's commit fails.
+
+    Both tables exist before either is written, so the version to restore to always exists."""
+    contract, first, last = plan.contract, plan.first, plan.last
+    partitioned = contract.partitions.partitioned  # else one table replaced whole
+    create_if_missing(bronze, bronze_schema(contract), EVENT_DATE if partitioned else None)
+    create_if_missing(quarantine, QUARANTINE_SCHEMA, "_partition_date" if partitioned else None)
+    table = bronze.open()
+    assert table is not None
+    before = table.version()
+    replace_partitions(
+        bronze,
+        con.sql(_bronze_select(contract)).to_arrow_reader(ARROW_BATCH_ROWS),
+        schema=bronze_schema(contract),
+        partition_column=EVENT_DATE if partitioned else None,
+        start=first,
+        end=last,
+        metadata=metadata,
+        add_columns=bool(plan.added_columns.get("bronze")),
+    )
+    try:
+        replace_partitions(
+            quarantine,
+            con.sql(_quarantine_select(run_id)).to_arrow_reader(ARROW_BATCH_ROWS),
+            schema=QUARANTINE_SCHEMA,
+            partition_column="_partition_date" if partitioned else None,
+            start=first,
+            end=last,
+            metadata=metadata,
+            add_columns=bool(plan.added_columns.get("quarantine")),
+        )
+    except Exception as error:
+        paired = latest_with(quarantine, WRITE_ID)
+        try:
+            restore_bronze(
+                bronze, before, (paired.get(WRITE_ID) if paired else None) or "", "quarantine failed"
+            )
+        except Exception as restore_error:
+            raise PairWriteError(
+                f"{quarantine.uri}: the quarantine commit failed ({error}) after bronze's, and restoring "
+                f"{bronze.uri} to version {before} failed too ({restore_error}); the next run restores it "
+                "before loading"
+            ) from error
+        raise PairWriteError(
+            f"{quarantine.uri}: the quarantine commit failed ({type(error).__name__}: {error}); "
+            f"{bronze.uri} was restored to version {before}, so neither table changed"
+        ) from error
 
 
 def _count_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[date, DayCounts]:
@@ -184,7 +248,7 @@ def _quarantine_select(run_id: str) -> str:
 def _bronze_select(contract: SourceContract) -> str:
 
     columns = ", ".join(ident(f.name) for f in bronze_schema(contract))
-    event = ident(contract.partitions.event_time)
+    event = ident(contract.event_order_column)
     return (
         f"SELECT {columns} FROM {STAGED} WHERE _error IS NULL "
         f"ORDER BY {EVENT_DATE}, {event}, _source_file, _row_number, _row_hash"

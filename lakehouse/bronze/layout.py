@@ -63,6 +63,42 @@ def csv_fields(file: LandingFile, contract: SourceContract) -> list[str]:
     return next(reader, [])
 
 
+_PROBE_BYTES = 64 * 1024
+
+
+def _has_content(path: str, skip_first_line: bool) -> bool:
+    """Whether the file has a non-blank byte (after its first line, for a CSV header)."""
+    with open(path, "rb") as handle:
+        if skip_first_line:
+            handle.readline()
+        while chunk := handle.read(_PROBE_BYTES):
+            if chunk.strip():
+                return True
+    return False
+
+
+def empty_file_note(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile
+) -> str | None:
+    """A warning for a file that brings no rows at all (empty, header only, no records), or None.
+
+    Such a file loads (an empty day is sometimes the truth) but is worth a word: an export that
+    wrote its header and died looks exactly like this. Reading stops at the first data byte.
+    """
+    if file.size == 0:
+        return f"{file.relative_path}: empty file (0 bytes), no rows"
+    fmt = contract.extract.format
+    if fmt == "parquet":
+        rows = con.execute(
+            f"SELECT sum(num_rows) FROM parquet_file_metadata({literal(file.path)})"
+        ).fetchall()[0][0]
+        return f"{file.relative_path}: Parquet file with no rows" if not rows else None
+    header = fmt == "csv" and contract.extract.options.header
+    if _has_content(file.path, skip_first_line=header):
+        return None
+    return f"{file.relative_path}: {'header only' if header else 'only blank lines'}, no rows"
+
+
 def parquet_fields(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[str]:
     return [
         row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(file.path)})").fetchall()

@@ -1,30 +1,41 @@
 """One bronze step: plan, judge, ingest, record, check.
 
-Before anything is written the circuit breaker judges the plan (source reachable, files for
-every day, layouts and tables matching the contract, no rows whose files are gone); when it
-trips, the step fails with the reasons and writes nothing. After the write, the schema contract,
-reconciliation and volume checks report on every day the run rewrote. They are judged before
-the materialisation is recorded, so that each day's materialisation carries that day's numbers
-(rows, quarantined, the volume change) and each day's evaluation then targets it.
+A run with no day in the source's history yields nothing: no materialisation, no check result.
+An ingest interrupted between its bronze and quarantine commits is undone first. Before anything
+is written the circuit breaker judges the plan (source reachable and readable, files for every
+day, layouts and tables matching the contract, no rows whose files are gone, the same PII key);
+when it trips, the step fails with the reasons and writes nothing. After the write, the schema
+contract, reconciliation and volume checks report on every day the run rewrote. They are judged
+before the materialisation is recorded, so that each day's materialisation carries that day's
+numbers (rows, quarantined, the volume change) and each day's evaluation then targets it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import dagster as dg
 
 from lakehouse.assets.metadata import bronze_days, bronze_metadata, record_days
 from lakehouse.assets.partitions import partition_window
-from lakehouse.bronze.ingest import BronzeResult, ingest_planned
+from lakehouse.bronze.ingest import BronzeResult, PairWriteError, ingest_planned
+from lakehouse.bronze.pairing import PairMismatchError, repair_unpaired
+from lakehouse.bronze.pii import key_fingerprint
+from lakehouse.bronze.pii_keys import ROTATION_TAG
 from lakehouse.bronze.preflight import BronzePlan, plan_bronze
 from lakehouse.bronze.run_config import BronzeRunConfig
 from lakehouse.checks.outcome import CheckOutcome, report, with_metadata
 from lakehouse.checks.preconditions import circuit_breaker, schema_contract
 from lakehouse.checks.reconciliation import bronze_reconciliation
+from lakehouse.checks.specs import require_asset_selected, selected_checks
 from lakehouse.checks.volume import volume
+from lakehouse.checks.whole import whole_table, whole_volume
 from lakehouse.contracts.loader import LoadedContract
+from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
+from lakehouse.days import restated_days
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
 
@@ -33,9 +44,26 @@ def materialize_bronze(
     context: dg.AssetExecutionContext, loaded: LoadedContract, config: BronzeRunConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     contract, key = loaded.contract, context.asset_key
-    start, end = partition_window(context)
+    if contract.partitions.partitioned:
+        start, end = partition_window(context)
+        if restated_days(contract, start, end) is None:
+            context.log.info(
+                f"bronze/{contract.name}: {start}..{end} is outside the source's history ({history(contract)}); "
+                "nothing to load, nothing recorded"
+            )
+            return
+    else:  # refreshed whole: the plan dates the files it finds
+        start = end = date.today()
+    require_asset_selected(context)
     lake = context.resources.lake
     bronze, quarantine = lake.table("bronze", contract.name), lake.table("quarantine", contract.name)
+    try:
+        repaired = repair_unpaired(bronze, quarantine, contract.name)
+    except PairMismatchError as error:
+        raise dg.Failure(description=str(error)) from None
+    if repaired:
+        context.log.warning(repaired)
+    pii_key = context.resources.pii.key if contract.pii_columns else None
     plan = plan_bronze(
         contract,
         start=start,
@@ -45,35 +73,63 @@ def materialize_bronze(
         quarantine=quarantine,
         allow_missing_files=config.allow_missing_files,
         allow_empty_days=config.allow_empty_days,
+        pii_fingerprint=key_fingerprint(pii_key) if pii_key else None,
+        rotating_to=context.run.tags.get(ROTATION_TAG),
     )
-    if plan is None:
-        yield dg.MaterializeResult(metadata={"note": f"{start}..{end} precede {contract.name}'s history"})
-        return
-    breaker = circuit_breaker(plan, key)
+    assert plan is not None  # the range has days of the source's history
+    breaker = _fold(plan, circuit_breaker(plan, key))
     if not breaker.passed:
         yield from report(  # nothing is materialised: the days target what they held before
-            context, with_metadata([breaker, schema_contract(plan, key)], contract_version=loaded.version)
+            context,
+            selected_checks(
+                context,
+                with_metadata(
+                    [breaker, _fold(plan, schema_contract(plan, key))], contract_version=loaded.version
+                ),
+            ),
         )
         raise dg.Failure(
             description=f"bronze/{contract.name}: circuit breaker tripped, nothing was written: "
             + "; ".join(p.message for p in plan.problems)
         )
 
-    result = ingest_planned(
-        plan,
-        bronze=bronze,
-        quarantine=quarantine,
-        pii_key=context.resources.pii.key if contract.pii_columns else None,
-        run_id=context.run_id,
-        commit_metadata={"contract_version": loaded.version},
-    )
+    try:
+        result = ingest_planned(
+            plan,
+            bronze=bronze,
+            quarantine=quarantine,
+            pii_key=pii_key,
+            run_id=context.run_id,
+            commit_metadata={"contract_version": loaded.version},
+        )
+    except PairWriteError as error:
+        raise dg.Failure(description=f"bronze/{contract.name}: {error}") from None
     _log(context, contract.name, result)
     outcomes = with_metadata(
         _checks(plan, result, breaker, key, bronze, quarantine), contract_version=loaded.version
     )
-    record_days(context, key, bronze_days(result, outcomes))
-    yield dg.MaterializeResult(metadata=bronze_metadata(result))
-    yield from report(context, outcomes)
+    if contract.partitions.partitioned:
+        record_days(context, key, bronze_days(result, outcomes), multi_asset=True)
+    yield dg.MaterializeResult(
+        asset_key=key, metadata={**bronze_metadata(result), **_receipt(result, repaired)}
+    )
+    yield from report(context, selected_checks(context, outcomes))
+
+
+def history(contract: SourceContract) -> str:
+    partitions = contract.partitions
+    return f"{partitions.start}..{partitions.end}" if partitions.end else f"from {partitions.start}"
+
+
+def _receipt(result: BronzeResult, repaired: str | None) -> dict[str, Any]:
+    """What the run accepted or undid, beside its counts: files withdrawn, a repaired write."""
+    receipt: dict[str, Any] = {}
+    if result.withdrawn:
+        receipt["rows_withdrawn"] = sum(w.total for w in result.withdrawn)
+        receipt["withdrawn_files"] = dg.MetadataValue.json({w.file: w.total for w in result.withdrawn})
+    if repaired:
+        receipt["repaired"] = repaired
+    return receipt
 
 
 def _log(context: dg.AssetExecutionContext, name: str, result: BronzeResult) -> None:
@@ -84,6 +140,12 @@ def _log(context: dg.AssetExecutionContext, name: str, result: BronzeResult) -> 
     if result.rescued_columns:
         context.log.warning(
             f"{name}: fields not in the contract kept in _rescued_data: {result.rescued_columns}"
+        )
+    for withdrawn in result.withdrawn:  # accepted with allow_missing_files: the receipt
+        context.log.warning(
+            f"{name}: {withdrawn.file} is gone from landing; its {withdrawn.total} row(s) of "
+            f"{', '.join(str(d) for d in sorted(withdrawn.rows))} were dropped from bronze and quarantine "
+            "(allow_missing_files), and leave silver and gold with the next silver run over those days"
         )
 
 
@@ -98,10 +160,21 @@ def _checks(
     """The checks after the write, counted on the written tables (the Delta logs)."""
     written = rows_per_day(bronze, EVENT_DATE)
     read = {d: c.read for d, c in result.days.items()}
-    nothing_read = {d for d, c in result.days.items() if d < plan.start and c.read == 0}
-    return [
+    # Not judged: lookback days with nothing read (before the source's data begins), and any
+    # empty day of a source whose contract says empty days are normal.
+    sparse = plan.contract.extract.allow_empty_days
+    nothing_read = {d for d, c in result.days.items() if (d < plan.start or sparse) and c.read == 0}
+    quarantined = rows_per_day(quarantine, "_partition_date")
+    outcomes = [
         breaker,
-        schema_contract(plan, key, result.files),
-        bronze_reconciliation(read, written, rows_per_day(quarantine, "_partition_date"), plan.days, key),
-        volume(written, plan.days, plan.contract.volume, key, unjudged=nothing_read),
+        _fold(plan, schema_contract(plan, key, result.files)),
+        _fold(plan, bronze_reconciliation(read, written, quarantined, plan.days, key)),
     ]
+    if plan.contract.partitions.partitioned:
+        return [*outcomes, volume(written, plan.days, plan.contract.volume, key, unjudged=nothing_read)]
+    return [*outcomes, whole_volume(written, plan.contract.volume, key)]
+
+
+def _fold(plan: BronzePlan, outcome: CheckOutcome) -> CheckOutcome:
+    """A table refreshed whole has one result per check, not one per day."""
+    return outcome if plan.contract.partitions.partitioned else whole_table(outcome)

@@ -48,3 +48,13 @@ def install_token_macro(con: duckdb.DuckDBPyConnection, key: str | None) -> None
 def token(key: str, value: str) -> str:
     """The same token in Python, for tests and for looking a value up by its token."""
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+_FINGERPRINT_MESSAGE = b"lakehouse: fingerprint of the PII tokenisation key, v1"
+
+
+def key_fingerprint(key: str) -> str:
+    """A keyed hash of a constant: equal for equal keys, and useless for recovering the key
+    (HMAC-SHA256 of a fixed message, 16 hex digits). Recorded with every table the key
+    tokenised, so a run with another key can be stopped before tokens stop joining."""
+    return hmac.new(key.encode(), _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]

@@ -161,29 +161,46 @@ def _typed_select(
 ) -> str:
     """Attribute each row to a day, keep the days ``start..end``, cast, and explain failures."""
     partitions = contract.partitions
-    earliest = max(file.arrival_date - timedelta(days=partitions.lookback_days), partitions.start)
-    latest = file.arrival_date + timedelta(days=EARLY_TOLERANCE_DAYS)
-    event = contract.column_map[partitions.event_time]
-    timing = (
-        f"CASE WHEN {EVENT_DATE} < {literal(partitions.start)} THEN 'before start: event date ' || {EVENT_DATE} "
-        f"|| ' is before the source''s partitions.start {partitions.start}' "
-        f"WHEN {EVENT_DATE} < {literal(earliest)} THEN 'late: event date ' || {EVENT_DATE} || "
-        f"' arrived on {file.arrival_date}, more than lookback_days={partitions.lookback_days} later' "
-        f"WHEN {EVENT_DATE} > {literal(latest)} THEN 'early: event date ' || {EVENT_DATE} || "
-        f"' is after the file''s arrival day {file.arrival_date}' END"
-    )
+    # A row's fallback day (unreadable or out-of-window event time): its file's arrival day, or
+    # the source's last day for a file delivered after it (a late file of a finished source).
+    fallback = min(file.arrival_date, partitions.end) if partitions.end else file.arrival_date
+    if contract.event_time_column is None:  # dated by arrival: the file's day, never late or early
+        earliest = latest = file.arrival_date
+        dated = f"SELECT source.*, {literal(file.arrival_date)} AS {EVENT_DATE} FROM source"
+        timing = "NULL"
+    else:
+        earliest = max(file.arrival_date - timedelta(days=partitions.lookback_days), partitions.start)
+        latest = file.arrival_date + timedelta(days=EARLY_TOLERANCE_DAYS)
+        if partitions.end:
+            latest = min(latest, partitions.end)
+        event = contract.column_map[contract.event_time_column]
+        dated = (
+            f"SELECT source.*, CAST(TRY_CAST({raw(event.name)} AS {event.column_type.duckdb}) AS DATE) "
+            f"AS {EVENT_DATE} FROM source"
+        )
+        after_end = (
+            f"WHEN {EVENT_DATE} > {literal(partitions.end)} THEN 'after end: event date ' || {EVENT_DATE} "
+            f"|| ' is after the source''s partitions.end {partitions.end}' "
+            if partitions.end
+            else ""
+        )
+        timing = (
+            f"CASE WHEN {EVENT_DATE} < {literal(partitions.start)} THEN 'before start: event date ' || {EVENT_DATE} "
+            f"|| ' is before the source''s partitions.start {partitions.start}' {after_end}"
+            f"WHEN {EVENT_DATE} < {literal(earliest)} THEN 'late: event date ' || {EVENT_DATE} || "
+            f"' arrived on {file.arrival_date}, more than lookback_days={partitions.lookback_days} later' "
+            f"WHEN {EVENT_DATE} > {literal(latest)} THEN 'early: event date ' || {EVENT_DATE} || "
+            f"' is after the file''s arrival day {file.arrival_date}' END"
+        )
     reasons = [r for column in contract.columns for r in _reasons(column)]
     contract_columns = ", ".join(ident(c.name) for c in contract.columns)
     return f"""
         WITH source AS ({source.sql}),
-        dated AS (
-            SELECT source.*, CAST(TRY_CAST({raw(event.name)} AS {event.column_type.duckdb}) AS DATE) AS {EVENT_DATE}
-            FROM source
-        ),
+        dated AS ({dated}),
         attributed AS (
             SELECT dated.*,
                    CASE WHEN {day_range(EVENT_DATE, earliest, latest)} THEN {EVENT_DATE}
-                        ELSE {literal(file.arrival_date)} END AS _partition_date
+                        ELSE {literal(fallback)} END AS _partition_date
             FROM dated
         ),
         wanted AS (SELECT * FROM attributed WHERE {day_range("_partition_date", start, end)}),
@@ -195,6 +212,8 @@ def _typed_select(
         judged AS (
             SELECT typed.*,
                    CASE WHEN NOT _parsed THEN _parse_error
+                        WHEN {source.nul_field} IS NOT NULL
+                        THEN 'malformed row: NUL byte in ' || {source.nul_field}
                         ELSE NULLIF(concat_ws('; ', {", ".join([*reasons, timing])}), '') END AS _error
             FROM typed
         )
@@ -215,9 +234,10 @@ def _typed_select(
 def _stage_csv_rejects(
     con: duckdb.DuckDBPyConnection, contract: SourceContract, file: LandingFile, field_count: int
 ) -> None:
-    """Lines DuckDB could not split into the header's fields: quarantined with the raw line
-    (only a keyed hash of it for sources with PII). DuckDB reports one reject per missing or
-    surplus field; a line is one quarantined row."""
+    """Lines DuckDB could not split into the header's fields, or longer than its 2 MB line
+    limit: quarantined with the raw line (only a keyed hash of it for sources with PII; DuckDB
+    keeps the first 10,000 characters of an over-long one). DuckDB reports one reject per missing
+    or surplus field (an over-long line: one, with no field); a line is one quarantined row."""
     raw_line = "NULL" if contract.pii_columns else "csv_line"
     # DuckDB's message may quote the line; for a source with PII only its kind is kept.
     detail = "'see the file at this line'" if contract.pii_columns else "error_message"
@@ -225,9 +245,9 @@ def _stage_csv_rejects(
         f"""
         INSERT INTO {STAGED} BY NAME
         WITH lines AS (
-            SELECT e.line, arg_min(e.error_type, e.column_idx) AS error_type,
-                   arg_min(e.error_message, e.column_idx) AS error_message,
-                   arg_min(e.csv_line, e.column_idx) AS csv_line
+            SELECT e.line, arg_min(e.error_type, coalesce(e.column_idx, -1)) AS error_type,
+                   arg_min(e.error_message, coalesce(e.column_idx, -1)) AS error_message,
+                   arg_min(e.csv_line, coalesce(e.column_idx, -1)) AS csv_line
             FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)
             WHERE s.file_path = ?
             GROUP BY e.line
@@ -237,9 +257,12 @@ def _stage_csv_rejects(
                {literal(file.relative_path)} AS _source_file,
                {literal(file.modified_at)} AS _ingested_at,
                {row_hash(contract, "coalesce(csv_line, '')")} AS _row_hash,
-               'malformed CSV row: ' || lower(error_type) || ' (' ||
+               'malformed CSV row: ' || lower(coalesce(error_type, 'unreadable line')) || ' (' ||
                    CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
-                        THEN 'expected {field_count} fields' ELSE {detail} END || ')' AS _error,
+                        THEN 'expected {field_count} fields'
+                        -- the message holds sizes, never the line's text
+                        WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN error_message
+                        ELSE coalesce({detail}, 'no detail') END || ')' AS _error,
                {raw_line} AS _raw,
                line AS _line
         FROM lines

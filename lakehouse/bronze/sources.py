@@ -28,6 +28,9 @@ class SourceQuery:
     record: str  # the raw record whose hash is _row_hash
     redacted: str  # the raw record with personal data tokenised, for quarantine
     rescued: str  # JSON of the fields the contract does not declare, or NULL
+    # Where a NUL byte sits ("field x"), or NULL: such a row is malformed (a NUL
+    # is no character of any text a source means, and would end up inside a token).
+    nul_field: str = "NULL::VARCHAR"
 
 
 def raw(name: str) -> str:
@@ -94,11 +97,25 @@ def _tabular(contract: SourceContract, layout: Layout, reader: str, row_number: 
         rescued = f"CASE WHEN {any_value} THEN json_object({pairs})::VARCHAR END"
     else:
         rescued = "NULL::VARCHAR"
+    nul_field = (
+        "coalesce("
+        + ", ".join(
+            f"CASE WHEN strpos({_field(f)}, chr(0)) > 0 THEN {literal('field ' + f)} END"
+            for f in layout.fields
+        )
+        + ", NULL::VARCHAR)"
+    )
     sql = (
         f"SELECT NULL::BIGINT AS _line, {row_number} AS _row_number, TRUE AS _parsed, "
         f"NULL::VARCHAR AS _parse_error, {fields}, {raw_columns} FROM {reader}"
     )
-    return SourceQuery(sql=sql, record=record, redacted=redacted if pii_source else record, rescued=rescued)
+    return SourceQuery(
+        sql=sql,
+        record=record,
+        redacted=redacted if pii_source else record,
+        rescued=rescued,
+        nul_field=nul_field,
+    )
 
 
 def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
@@ -143,4 +160,12 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
         )
         SELECT _line, _line AS _row_number, _text, _parsed, _parse_error, {raw_columns} FROM parsed
     """
-    return SourceQuery(sql=sql, record="_text", redacted=redacted, rescued=f"({extras})::VARCHAR")
+    # A raw NUL makes the line invalid JSON already; an escaped one (\u0000, not preceded by an
+    # escaping backslash) decodes to a NUL inside a value.
+    escaped_nul = literal(r"(^|[^\\])(\\\\)*\\u0000")
+    nul_field = (
+        f"CASE WHEN _parsed AND regexp_matches(_text, {escaped_nul}) THEN 'a value (escaped as \\u0000)' END"
+    )
+    return SourceQuery(
+        sql=sql, record="_text", redacted=redacted, rescued=f"({extras})::VARCHAR", nul_field=nul_field
+    )

@@ -139,10 +139,15 @@ def judge(
 def freshness_checks(
     contracts: Sequence[SourceContract], calendar: dg.PartitionsDefinition
 ) -> list[dg.AssetChecksDefinition]:
-    """One partitioned ``freshness_check`` per source's bronze asset, in one definition."""
-    if not contracts:
+    """One partitioned ``freshness_check`` per source's bronze asset, in one definition.
+
+    A source with ``freshness.enabled: false``, a finished one (``partitions.end``) or one
+    refreshed whole has none: its next day will never come, and a check that fails forever says
+    nothing."""
+    checked = [c for c in contracts if c.freshness_checked]
+    if not checked:
         return []
-    by_key = {bronze_key(c): c for c in contracts}
+    by_key = {bronze_key(c): c for c in checked}
 
     @dg.multi_asset_check(
         name="source_freshness_checks",

@@ -52,7 +52,7 @@ def reason(evaluation: dg.AssetCheckEvaluation) -> str:
 
 @dataclass(frozen=True)
 class DayResult:
-    day: str  # partition key
+    day: str | None  # partition key; None for an unpartitioned asset (a table refreshed whole)
     passed: bool
     severity: str = ERROR  # how bad a failure is (escalation may raise a warn rule to error)
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -98,7 +98,8 @@ class CheckOutcome:
         if self.passed:
             return f"passed on {len(self.days)} day(s)" if self.days else "nothing to check"
         return "failed on " + "; ".join(
-            f"{d.day} ({d.severity})" + (f": {d.summary}" if d.summary else "") for d in self.failures
+            f"{d.day or 'the table'} ({d.severity})" + (f": {d.summary}" if d.summary else "")
+            for d in self.failures
         )
 
     def step_result(self) -> dg.AssetCheckResult:
@@ -138,7 +139,7 @@ class CheckOutcome:
                 partition=day.day,
                 description=day.describe(),
                 metadata={"day": day.day, "result": day.result, **self.metadata, **day.metadata},
-                target_materialization_data=(targets or {}).get(day.day),
+                target_materialization_data=(targets or {}).get(day.day) if day.day else None,
             )
 
 
@@ -211,7 +212,9 @@ def report(
     given = dict(results or {})
     keys = list(dict.fromkeys([*by_key, *given]))
     targets = {
-        key: materialization_targets(context.instance, key, [d.day for o in outcomes for d in o.days])
+        key: materialization_targets(
+            context.instance, key, [d.day for o in outcomes for d in o.days if d.day is not None]
+        )
         for key in {o.asset_key for o in outcomes}
     }
 

@@ -47,8 +47,9 @@ def circuit_breaker(plan: BronzePlan, key: dg.AssetKey) -> CheckOutcome:
 
 
 def schema_contract(plan: BronzePlan, key: dg.AssetKey, files: Sequence[FileReport] = ()) -> CheckOutcome:
-    """Breaking differences from the plan; additive ones from the plan's tables and from the files
-    read (``files``: after ingest, with the undeclared fields each file brought)."""
+    """Breaking differences from the plan; additive ones (warnings) from the plan's tables and
+    notes (empty and header-only files, matches that are not files) and from the files read
+    (``files``: after ingest, with the undeclared fields each file brought)."""
     breaking: dict[date, list[str]] = defaultdict(list)
     for problem in plan.problems:
         if problem.kind in _SCHEMA_PROBLEMS:
@@ -63,6 +64,8 @@ def schema_contract(plan: BronzePlan, key: dg.AssetKey, files: Sequence[FileRepo
     for table, columns in plan.added_columns.items():
         for day in plan.days:
             added[day].update(f"{table}: nullable column {c} added to the table" for c in columns)
+    for day, notes in plan.notes.items():  # files with no rows, matches that are not files
+        added[day].update(notes)
 
     days = []
     for day in plan.days:

@@ -14,6 +14,7 @@ error on a day where more of its rows fail than that, whatever ``mostly`` lets p
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,9 +94,10 @@ def _context():
 
 
 def evaluate_rules(
-    contract: SourceContract, silver: TableLocation, days: list[date], key: dg.AssetKey
+    contract: SourceContract, silver: TableLocation, days: Sequence[date | None], key: dg.AssetKey
 ) -> list[CheckOutcome]:
-    """One outcome per rule, with a result for every day in ``days``."""
+    """One outcome per rule, with a result for every day in ``days`` (``[None]``: one result
+    for the whole table, a source refreshed whole)."""
     if not contract.quality or not days:
         return []
     import great_expectations as gx
@@ -152,8 +154,10 @@ def _columns(contract: SourceContract) -> list[str]:
     return sorted(needed)
 
 
-def _silver_days(contract: SourceContract, silver: TableLocation, days: list[date]) -> dict[date, Any]:
-    """The rows of each day, as pandas frames of the columns the rules read."""
+def _silver_days(
+    contract: SourceContract, silver: TableLocation, days: Sequence[date | None]
+) -> dict[date | None, Any]:
+    """The rows of each day, as pandas frames of the columns the rules read (day None: all)."""
     import pandas as pd
 
     columns = _columns(contract)
@@ -167,17 +171,22 @@ def _silver_days(contract: SourceContract, silver: TableLocation, days: list[dat
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.register("silver", dataset)
+        if list(days) == [None]:
+            frames[None] = con.execute(f"SELECT {selected} FROM silver").df(date_as_object=True)
+            return frames
         if contract.silver.mode == "scd2":
             zone = ZoneInfo(contract.partitions.timezone)
             for day in days:
+                assert day is not None
                 day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
                 frames[day] = con.execute(
                     f"SELECT {selected} FROM silver WHERE valid_from < ? AND (valid_to IS NULL OR valid_to >= ?)",
                     [day_end, day_end],
                 ).df(date_as_object=True)
             return frames
+        dated = [d for d in days if d is not None]
         data = con.execute(
-            f"SELECT {selected} FROM silver WHERE {day_range(EVENT_DATE, min(days), max(days))}"
+            f"SELECT {selected} FROM silver WHERE {day_range(EVENT_DATE, min(dated), max(dated))}"
         ).df(date_as_object=True)
     finally:
         con.close()
@@ -186,7 +195,7 @@ def _silver_days(contract: SourceContract, silver: TableLocation, days: list[dat
     return frames
 
 
-def _day_result(day: date, rule: QualityRule, outcome, rows: int) -> DayResult:
+def _day_result(day: date | None, rule: QualityRule, outcome, rows: int) -> DayResult:
     result = outcome.result or {}
     failing = result.get("unexpected_count")
     failing_pct = None if failing is None or not rows else 100.0 * failing / rows
@@ -204,7 +213,7 @@ def _day_result(day: date, rule: QualityRule, outcome, rows: int) -> DayResult:
     if error:  # great-expectations could not evaluate the rule: say why, never pass it
         metadata["error"] = error
         return DayResult(
-            day.isoformat(),
+            day.isoformat() if day else None,
             passed=False,
             severity=ERROR if rule_blocks(rule) else WARN,
             metadata=metadata,
@@ -225,7 +234,9 @@ def _day_result(day: date, rule: QualityRule, outcome, rows: int) -> DayResult:
     if escalated:
         summary += f", more than max_flagged_pct={rule.max_flagged_pct:g}%"
     severity = ERROR if rule.severity == "error" or escalated else WARN
-    return DayResult(day.isoformat(), passed=passed, severity=severity, metadata=metadata, summary=summary)
+    return DayResult(
+        day.isoformat() if day else None, passed=passed, severity=severity, metadata=metadata, summary=summary
+    )
 
 
 def _plain(value: Any) -> Any:

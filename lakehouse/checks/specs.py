@@ -14,12 +14,30 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lakehouse.checks.outcome import CheckOutcome
 from lakehouse.contracts.model import QualityRule, SourceContract
 
 CIRCUIT_BREAKER = "circuit_breaker"
 SCHEMA = "schema_contract"
 RECONCILIATION = "reconciliation"
 VOLUME = "volume"
+
+
+def selected_checks(context: dg.AssetExecutionContext, outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
+    """The outcomes of the checks this run selected (the assets can be subset, so a run may
+    select some of an asset's checks; results for the others would be refused)."""
+    chosen = context.selected_asset_check_keys
+    return [o for o in outcomes if dg.AssetCheckKey(o.asset_key, o.name) in chosen]
+
+
+def require_asset_selected(context: dg.AssetExecutionContext) -> None:
+    """Checks are evaluated by loading their asset; a run of the checks alone is refused, naming it."""
+    if not context.selected_asset_keys:
+        names = ", ".join(sorted(k.name for k in context.selected_asset_check_keys))
+        raise dg.Failure(
+            description=f"{names}: these checks are evaluated when their asset loads; select the asset too "
+            "(materialize it with its checks)"
+        )
 
 
 def quality_check_name(rule: QualityRule) -> str:
@@ -32,7 +50,11 @@ def rule_blocks(rule: QualityRule) -> bool:
 
 
 def _spec(
-    name: str, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition, blocking: bool, description: str
+    name: str,
+    key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition | None,
+    blocking: bool,
+    description: str,
 ) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         name, asset=key, blocking=blocking, description=description, partitions_def=partitions_def
@@ -40,7 +62,7 @@ def _spec(
 
 
 def bronze_check_specs(
-    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
+    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
 ) -> list[dg.AssetCheckSpec]:
     volume = contract.volume
     return [
@@ -82,7 +104,7 @@ def bronze_check_specs(
 
 
 def silver_check_specs(
-    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
+    contract: SourceContract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
 ) -> list[dg.AssetCheckSpec]:
     specs = [
         _spec(

@@ -11,9 +11,23 @@ from lakehouse.cli.checks import checks
 from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
+from lakehouse.cli.pii import pii
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Errors the user can fix by retyping a day (``days.PartitionKeyError``) end the command in
+    one line, like click's own, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from lakehouse.days import PartitionKeyError
+
+        try:
+            return super().invoke(ctx)
+        except PartitionKeyError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lakehouse")
 def main() -> None:
     """Lakehouse: YAML source contracts to partitioned bronze, silver and gold Dagster assets."""
@@ -23,3 +37,4 @@ main.add_command(demo)
 main.add_command(contract)
 main.add_command(dbt)
 main.add_command(checks)
+main.add_command(pii)

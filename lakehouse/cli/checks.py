@@ -78,9 +78,14 @@ def run(days: int, orders_per_day: int, seed: int) -> None:
 
 
 @checks.command()
-@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660))
-def slo(days: int) -> None:
-    """The data SLO report over the last DAYS days: freshness met %, checks passed %, rows quarantined %."""
+@click.option("--start", default=None, help="First partition day (default: --days before --end).")
+@click.option("--end", default=None, help="Last partition day (default: the last complete day, UTC).")
+@click.option(
+    "--days", default=30, show_default=True, type=click.IntRange(1, 3660), help="Days, without --start."
+)
+def slo(start: str | None, end: str | None, days: int) -> None:
+    """The data SLO report over partition days START..END: freshness met %, checks passed %, rows
+    quarantined %, all counted by the day the data is for (not by when a check ran)."""
     from lakehouse.cli.environment import prepare_local_environment
     from lakehouse.settings import Settings
 
@@ -90,15 +95,25 @@ def slo(days: int) -> None:
     import dagster as dg
 
     from lakehouse.assets.metadata import markdown_table
+    from lakehouse.assets.partitions import calendar, calendar_bounds, check_range, parse_day
     from lakehouse.checks.ledger import sync_ledger
     from lakehouse.checks.slo import HEADERS, slo_report
     from lakehouse.contracts.loader import load_contracts
     from lakehouse.resources import LakeStorage
 
+    contracts = [loaded.contract for loaded in load_contracts(settings.sources_dir)]
+    days_def = calendar(contracts)
+    if end:
+        last = parse_day(end, days_def)
+    else:  # the calendar's last complete day
+        latest = calendar_bounds(days_def)[1]
+        last = parse_day(latest, days_def) if latest else datetime.now(UTC).date() - timedelta(days=1)
+    first = parse_day(start, days_def) if start else last - timedelta(days=days - 1)
+    if start or end:
+        check_range(days_def, first, last)
     with dg.DagsterInstance.get() as instance:
         sync_ledger(instance, settings.warehouse_path)
-    contracts = [loaded.contract for loaded in load_contracts(settings.sources_dir)]
     lake = LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root)
-    report = slo_report(contracts, settings.warehouse_path, lake, days)
-    click.echo(f"Data SLOs over the last {days} days")
+    report = slo_report(contracts, settings.warehouse_path, lake, first, last)
+    click.echo(f"Data SLOs for the partition days {first}..{last}")
     click.echo(markdown_table(HEADERS, [r.cells() for r in report]))

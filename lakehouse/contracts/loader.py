@@ -7,7 +7,10 @@ errors side by side and lets the caller decide how loud to be.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +170,38 @@ def contract_files(directory: Path | str) -> list[Path]:
     )
 
 
+_SAMPLE_DAY = "2000-01-01"
+
+
+def _literal_example(pattern: str) -> str:
+    """A path the glob ``pattern`` matches (``*`` and ``?`` as ``x``, a class as its first member)."""
+    text = re.sub(r"\[!?([^\]])[^\]]*\]", r"\1", pattern)
+    return text.replace("*", "x").replace("?", "x")
+
+
+def paths_overlap(first: str, second: str) -> bool:
+    """Whether two ``extract.path`` templates can match the same file (the same template, or one
+    whose example path the other's glob matches). Close enough to catch a copied contract or a
+    narrower pattern inside a wider one; globs that merely intersect may slip through."""
+    a, b = (posixpath.normpath(p.replace("{date}", _SAMPLE_DAY)) for p in (first, second))
+    return (
+        a == b or fnmatch.fnmatchcase(_literal_example(a), b) or fnmatch.fnmatchcase(_literal_example(b), a)
+    )
+
+
+def _shared_path_problem(contract: SourceContract, path: Path, other: LoadedContract) -> Problem | None:
+    if not paths_overlap(contract.extract.path, other.contract.extract.path):
+        return None
+    if contract.extract.shared_path and other.contract.extract.shared_path:
+        return None
+    return Problem(
+        "extract.path",
+        f"{contract.extract.path!r} reads the same landing files as {other.path.name} "
+        f"(extract.path {other.contract.extract.path!r}): both sources would load every file. If that is "
+        "deliberate, set extract.shared_path: true in both contracts",
+    )
+
+
 def load_contracts(directory: Path | str) -> ContractSet:
     """Every contract under ``directory``; bad files become errors, never exceptions."""
     result = ContractSet()
@@ -191,6 +226,13 @@ def load_contracts(directory: Path | str) -> ContractSet:
                     ],
                 )
             )
+            continue
+        shared = next(
+            (p for other in result.contracts.values() if (p := _shared_path_problem(contract, path, other))),
+            None,
+        )
+        if shared is not None:
+            result.errors.append(ContractError(path, [shared]))
             continue
         entities[contract.entity_name] = path
         result.contracts[contract.name] = loaded

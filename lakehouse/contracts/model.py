@@ -19,6 +19,10 @@ from lakehouse.contracts.types import ColumnType, parse_type
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
+# ``partitions.event_time: _arrival_date``: a row's day is the arrival day of its file (the
+# ``{date}`` of its path), for sources such as full daily snapshots that carry no time column.
+ARRIVAL_DATE = "_arrival_date"
+
 # Columns the platform adds; a contract may not declare them.
 RESERVED_COLUMNS = frozenset({"dq_valid", "dq_flags", "valid_from", "valid_to", "is_current"})
 
@@ -79,11 +83,19 @@ class FilesExtract(_Strict):
     path: str
     format: Literal["csv", "jsonl", "parquet"]
     options: CsvOptions = Field(default_factory=CsvOptions)
+    # A day without files (or with header-only files) is normal for this source (a sparse fact
+    # source: no orders on a holiday). Loads such a day as empty instead of tripping the circuit
+    # breaker, and the volume check does not judge empty days. Without it, a run can still accept
+    # one with the run config ``allow_empty_days``.
+    allow_empty_days: bool = False
+    # Another contract reads the same landing path on purpose (two views of one export). Without
+    # it, two contracts whose paths can match the same files are refused at load.
+    shared_path: bool = False
 
     @field_validator("path")
     @classmethod
     def _has_date(cls, value: str) -> str:
-        if value.count("{date}") != 1:
+        if value.count("{date}") > 1:  # exactly once for daily sources: SourceContract checks
             raise ValueError("must contain '{date}' exactly once (the arrival day of the files)")
         if value.startswith("/") or "://" in value or ".." in value.split("/"):
             raise ValueError("must be relative to the landing root (no leading '/', '..' or scheme)")
@@ -99,14 +111,67 @@ class FilesExtract(_Strict):
 Extract = Annotated[FilesExtract, Field(discriminator="kind")]
 
 
+# The ``start`` of an unpartitioned source (``grain: none``): it has no days, so none is outside
+# its history; the calendar ignores it.
+UNPARTITIONED_START = date(1970, 1, 1)
+_DAILY_ONLY = ("start", "end", "event_time", "lookback_days")
+
+
 class Partitions(_Strict):
-    grain: Literal["day"] = "day"
+    # day: daily partitions on the lakehouse calendar. none: a table refreshed whole (a small
+    # reference table with no useful days): each load replaces bronze and silver with the files
+    # the path matches now, and the assets are unpartitioned (gold's daily models can join them).
+    grain: Literal["day", "none"] = "day"
     start: date
+    # The last day the source delivers (a finished or historical dataset). Days after it are
+    # outside the source's history like days before ``start``; it has no freshness deadline.
+    end: date | None = None
+    # A timestamp or date column, or ``_arrival_date``: the day is the file's arrival day.
     event_time: str
     timezone: str = "UTC"
     # How many days late a row may arrive and still land in its own day; silver re-merges that
-    # many previous days on every run so late rows reach it.
+    # many previous days on every run so late rows reach it. Rows dated by arrival are never late:
+    # 0, the default then.
     lookback_days: Annotated[int, Field(ge=0, le=90)] = 2
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrival_lookback(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("grain") == "none":
+            given = [name for name in _DAILY_ONLY if name in data]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: a source refreshed whole (grain: none) has no days; remove them"
+                )
+            # Rows are dated by their file's delivery day (kept in _arrival_date), never judged by it.
+            return {**data, "start": UNPARTITIONED_START, "event_time": ARRIVAL_DATE, "lookback_days": 0}
+        if data.get("event_time") == ARRIVAL_DATE and "lookback_days" not in data:
+            return {**data, "lookback_days": 0}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Partitions:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.by_arrival and self.lookback_days:
+            raise ValueError(
+                f"lookback_days must be 0 with event_time {ARRIVAL_DATE}: a row's day is its file's "
+                f"arrival day, so no row is ever late (got {self.lookback_days})"
+            )
+        return self
+
+    @property
+    def by_arrival(self) -> bool:
+        return self.event_time == ARRIVAL_DATE
+
+    @property
+    def partitioned(self) -> bool:
+        return self.grain == "day"
+
+    def in_history(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
 
     @field_validator("timezone")
     @classmethod
@@ -188,6 +253,9 @@ def _duration_text(value: timedelta) -> str:
 
 
 class Freshness(_Strict):
+    # false: no freshness check (a source that delivers when it delivers). A source with
+    # ``partitions.end`` has none either: it delivers no more days.
+    enabled: bool = True
     # How long after a day ends (in the source's timezone) its data may still be missing from
     # bronze. Its range depends on the timezone: see ``max_lag_range``.
     max_lag: str = "12h"
@@ -270,8 +338,25 @@ class SourceContract(_Strict):
         return [c.name for c in self.columns if c.name not in skip]
 
     @property
-    def valid_from_column(self) -> str:
-        return self.silver.valid_from or self.partitions.event_time
+    def event_time_column(self) -> str | None:
+        """The column that dates a row, or None when its day is its file's arrival day."""
+        return None if self.partitions.by_arrival else self.partitions.event_time
+
+    @property
+    def event_order_column(self) -> str:
+        """The column that orders a key's rows in time: the event time, or the row's day
+        (``_event_date``, its arrival day) when the source has no time column."""
+        return self.event_time_column or "_event_date"
+
+    @property
+    def valid_from_column(self) -> str | None:
+        """scd2: the column a version starts at; None: the start of the row's day (by arrival)."""
+        return self.silver.valid_from or self.event_time_column
+
+    @property
+    def freshness_checked(self) -> bool:
+        """Whether the source has a freshness deadline: on, daily, and still delivering."""
+        return self.freshness.enabled and self.partitions.partitioned and self.partitions.end is None
 
     @model_validator(mode="after")
     def _consistent(self) -> SourceContract:
@@ -286,7 +371,14 @@ class SourceContract(_Strict):
         ) -> None:
             column = columns.get(name)
             if column is None:
-                raise ValueError(f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)})")
+                hint = (
+                    f", or {ARRIVAL_DATE} to date rows by their file's arrival day"
+                    if path == "partitions.event_time"
+                    else ""
+                )
+                raise ValueError(
+                    f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)}{hint})"
+                )
             if types and column.type not in types:
                 raise ValueError(
                     f"{path}: column {name!r} must be of type {' or '.join(types)}, is {column.type}"
@@ -294,12 +386,31 @@ class SourceContract(_Strict):
             if non_nullable and column.nullable:
                 raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
 
-        need(
-            "partitions.event_time",
-            self.partitions.event_time,
-            types=("timestamp", "date"),
-            non_nullable=True,
-        )
+        dated = self.extract.path.count("{date}")
+        if self.partitions.partitioned and dated != 1:
+            raise ValueError(
+                "extract.path: must contain '{date}' exactly once (the arrival day of the files), "
+                "or set partitions.grain: none for a source refreshed whole"
+            )
+        if not self.partitions.partitioned:
+            if dated:
+                raise ValueError(
+                    "extract.path: a source refreshed whole (partitions.grain: none) reads the files its path "
+                    "matches now, and has no '{date}'"
+                )
+            if self.silver.mode != "merge":
+                raise ValueError(
+                    f"silver.mode: a source refreshed whole keeps the latest row per key (merge), not "
+                    f"{self.silver.mode}; for the history of a snapshot, partition it by day with "
+                    "event_time: _arrival_date"
+                )
+        if not self.partitions.by_arrival:
+            need(
+                "partitions.event_time",
+                self.partitions.event_time,
+                types=("timestamp", "date"),
+                non_nullable=True,
+            )
         for i, key in enumerate(self.primary_key):
             need(f"primary_key[{i}]", key, non_nullable=True)
         if len(set(self.primary_key)) != len(self.primary_key):

@@ -19,7 +19,7 @@ from lakehouse.resources import DuckDBWarehouse, LakeStorage
 from lakehouse.resources.warehouse import WarehouseBusy
 
 SLO_KEY = dg.AssetKey(["reports", "data_slo"])
-SLO_DAYS = 30
+SLO_DAYS = 30  # partition days, ending with the last complete one
 NOT_EVALUATED = "not evaluated yet (sensor source_freshness)"
 
 if TYPE_CHECKING:
@@ -44,14 +44,19 @@ def slo_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
     def data_slo_report(
         context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse, lake: LakeStorage
     ) -> dg.SensorResult:
+        from datetime import UTC, datetime, timedelta
+
         import duckdb
 
         from lakehouse.checks.ledger import sync_ledger
         from lakehouse.checks.slo import HEADERS, slo_report
 
+        end = datetime.now(UTC).date() - timedelta(days=1)  # the last complete day
         try:
             sync_ledger(context.instance, warehouse.path, wait_seconds=0)
-            report = slo_report(contracts, warehouse.path, lake, SLO_DAYS, wait_seconds=0)
+            report = slo_report(
+                contracts, warehouse.path, lake, end - timedelta(days=SLO_DAYS - 1), end, wait_seconds=0
+            )
         except (WarehouseBusy, duckdb.IOException) as error:  # dbt (or a user) holds it: next tick
             return dg.SensorResult(skip_reason=f"warehouse busy, will retry: {error}")
         table = markdown_table(HEADERS, [report_cells(r) for r in report])

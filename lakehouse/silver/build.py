@@ -5,8 +5,11 @@ restated), so late rows reach silver in the daily run. What happens then depends
 contract's ``silver.mode``:
 
 - ``merge``: the latest row per surrogate key is upserted, bounded to the window's partitions.
-  Rows are never deleted (a key missing from a later batch stays); a key whose event date moved
-  within the window moves with it.
+  A key missing from a later batch stays (flag, don't drop); a key whose event date moved within
+  the window moves with it. The one deletion: a row whose file was withdrawn (gone from landing,
+  its rows dropped from bronze by a run that accepted it, ``allow_missing_files``) and whose key
+  no other bronze row of the window brings. That file is in neither bronze nor quarantine for the
+  window any more; a key merely missing from a file still there is not a withdrawal.
 - ``scd2``: the version history of every key in the batch is recomputed and merged
   (``valid_from``, ``valid_to``, ``is_current``); the table is not partitioned by day.
 - ``append``: the window's partitions are replaced by its bronze rows (no key, no dedup).
@@ -27,7 +30,7 @@ from lakehouse.contracts.schema import EVENT_DATE, silver_schema
 from lakehouse.days import days_between, restated_days
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
-from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, versions_sql
+from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, versions_sql
 from lakehouse.tables.delta import partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
@@ -72,6 +75,7 @@ class SilverResult:
     flag_summary: Flags = field(default_factory=Flags)
     rows_by_day: dict[date, int] = field(default_factory=dict)  # silver rows per day of the window
     reconciliation: Reconciliation = field(default_factory=Reconciliation)
+    withdrawn: dict[str, int] = field(default_factory=dict)  # rows deleted per withdrawn file
 
 
 def build_range(
@@ -81,9 +85,12 @@ def build_range(
     end: date,
     bronze: TableLocation,
     silver: TableLocation,
+    quarantine: TableLocation,
     run_id: str,
     commit_metadata: dict[str, str] | None = None,
 ) -> SilverResult:
+    """``quarantine``: bronze's quarantine table, whose files still count as present (a file whose
+    rows are all quarantined now was not withdrawn)."""
     window = restated_days(contract, start, end)
     if window is None:  # entirely before the source's history
         return SilverResult(mode=contract.silver.mode, window_start=start, window_end=end)
@@ -101,10 +108,16 @@ def build_range(
         con.execute(
             f"CREATE TEMP TABLE batch AS {prepared_rows_sql(contract, day_range(EVENT_DATE, first, last))}"
         )
+        _present_files(con, quarantine, first, last)
         batch_rows = int(scalar(con, "SELECT count(*) FROM batch"))
         con.execute("SET TimeZone = 'UTC'")  # Arrow export labels timestamps with the session zone
         write = {"merge": _merge, "scd2": _scd2, "append": _append}[contract.silver.mode]
         written = write(con, contract, first, last, silver, metadata)
+        withdrawn = (
+            dict(con.execute("SELECT _source_file, count(*) FROM withdrawn GROUP BY 1 ORDER BY 1").fetchall())
+            if contract.silver.mode == "merge"
+            else {}
+        )
         flags = _flags(con, contract)
         rows_by_day = _rows_by_day(con, silver, first, last)
         reconciliation = _reconcile(con, contract, first, last, rows_by_day)
@@ -119,7 +132,22 @@ def build_range(
         flag_summary=flags,
         rows_by_day=rows_by_day,
         reconciliation=reconciliation,
+        withdrawn=withdrawn,
     )
+
+
+def _present_files(
+    con: duckdb.DuckDBPyConnection, quarantine: TableLocation, first: date, last: date
+) -> None:
+    """``present_files``: every landing file bronze or quarantine holds rows of, for the window."""
+    con.execute("CREATE TEMP TABLE present_files AS SELECT DISTINCT _source_file FROM batch")
+    dataset = partition_dataset(quarantine)
+    if dataset is not None:
+        con.register("quarantine_table", dataset)
+        con.execute(
+            "INSERT INTO present_files SELECT DISTINCT _source_file FROM quarantine_table "
+            f"WHERE {day_range('_partition_date', first, last)}"
+        )
 
 
 def _columns(contract: SourceContract) -> str:
@@ -146,9 +174,16 @@ def _merge(
         "CREATE TEMP VIEW silver_window AS SELECT * FROM silver_table "
         f"WHERE {day_range(EVENT_DATE, window.start, window.end)}"
     )
+    # Rows that came only from withdrawn files: their key is in no bronze row of the window and
+    # their file in neither bronze nor quarantine (see the module's docstring).
+    con.execute(
+        "CREATE TEMP TABLE withdrawn AS SELECT * FROM silver_window "
+        "WHERE _sk NOT IN (SELECT _sk FROM merged) AND _source_file NOT IN (SELECT _source_file FROM present_files)"
+    )
     changes = keyed_changes_sql(
         schema.names, key="_sk", moved_by=EVENT_DATE, new="merged", existing="silver_window"
     )
+    changes += f" UNION ALL SELECT {_columns(contract)}, 'delete' AS _op FROM withdrawn"
     written = _merge_changes(
         con,
         silver,
@@ -301,9 +336,9 @@ def _reconcile(
     days = days_between(first, last)
     expected, held, stale = dict.fromkeys(days, 0), dict.fromkeys(days, 0), dict.fromkeys(days, 0)
     if contract.silver.mode == "scd2":
-        valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
+        valid_from = valid_from_sql(contract)
         order = (
-            f"{valid_from} DESC, {ident(contract.partitions.event_time)} DESC, _arrival_date DESC, "
+            f"{valid_from} DESC, {ident(contract.event_order_column)} DESC, _arrival_date DESC, "
             "_ingested_at DESC, _source_file DESC, _row_number DESC"
         )
         sql = sql_file(__file__, "reconcile_scd2.sql").format(
@@ -321,3 +356,75 @@ def _reconcile(
         ).fetchall():
             held[day], stale[day] = have, gone
     return Reconciliation(expected=expected, held=held, stale=stale)
+
+
+def build_whole(
+    contract: SourceContract,
+    *,
+    bronze: TableLocation,
+    silver: TableLocation,
+    run_id: str,
+    commit_metadata: dict[str, str] | None = None,
+) -> SilverResult:
+    """A source refreshed whole (``partitions.grain: none``): silver is the latest row per key of
+    all of bronze, which the last load replaced whole; keys the refresh no longer has leave with
+    it. An unchanged refresh commits nothing."""
+    dataset = partition_dataset(bronze)
+    if dataset is None:
+        raise FileNotFoundError(
+            f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
+        )
+    schema = silver_schema(contract)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
+        con.register(BRONZE_VIEW, dataset)
+        con.execute(f"CREATE TEMP TABLE batch AS {prepared_rows_sql(contract, 'TRUE')}")
+        batch_rows = int(scalar(con, "SELECT count(*) FROM batch"))
+        con.execute("SET TimeZone = 'UTC'")
+        columns = _columns(contract)
+        con.execute(
+            f"CREATE TEMP TABLE merged AS SELECT {columns} FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
+        )
+        existing = partition_dataset(silver)
+        con.register("silver_table", existing if existing is not None else schema.empty_table())
+        inserted, deleted, changed = (
+            int(scalar(con, sql))
+            for sql in (
+                "SELECT count(*) FROM merged WHERE _sk NOT IN (SELECT _sk FROM silver_table)",
+                "SELECT count(*) FROM silver_table WHERE _sk NOT IN (SELECT _sk FROM merged)",
+                f"SELECT count(*) FROM (SELECT {columns} FROM merged EXCEPT SELECT {columns} FROM silver_table)",
+            )
+        )
+        merged_rows = int(scalar(con, "SELECT count(*) FROM merged"))
+        if existing is None or inserted or deleted or changed:
+            metadata = {"dagster_run_id": run_id, "partitions": "whole table", **(commit_metadata or {})}
+            replace_partitions(
+                silver,
+                con.sql(f"SELECT {columns} FROM merged ORDER BY _sk").to_arrow_reader(ARROW_BATCH_ROWS),
+                schema=schema,
+                partition_column=None,
+                start=date.min,
+                end=date.max,
+                metadata=metadata,
+            )
+        written = Written(
+            merged_rows=merged_rows, inserted=inserted, updated=changed - inserted, deleted=deleted
+        )
+        flags = _flags(con, contract)
+        con.register("silver_after", partition_dataset(silver))
+        held = dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM silver_after GROUP BY 1").fetchall())
+        expected = dict(con.execute(f"SELECT {EVENT_DATE}, count(*) FROM merged GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    days = sorted(set(held) | set(expected))
+    return SilverResult(
+        mode=contract.silver.mode,
+        window_start=days[0] if days else date.today(),
+        window_end=days[-1] if days else date.today(),
+        batch_rows=batch_rows,
+        written=written,
+        flag_summary=flags,
+        rows_by_day=held,
+        reconciliation=Reconciliation(expected=expected, held=held, stale={}),
+    )

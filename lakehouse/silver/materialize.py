@@ -6,63 +6,94 @@ day's rows, flagged rows and rule figures, and each day's evaluation then target
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import dagster as dg
 
 from lakehouse.assets.metadata import record_days, silver_days, silver_metadata
 from lakehouse.assets.partitions import partition_window
+from lakehouse.bronze.pii_keys import FINGERPRINT
 from lakehouse.checks.outcome import report, with_metadata
 from lakehouse.checks.quality import build_expectations, evaluate_rules
 from lakehouse.checks.reconciliation import silver_reconciliation
+from lakehouse.checks.specs import require_asset_selected, selected_checks
+from lakehouse.checks.whole import whole_table
 from lakehouse.contracts.loader import LoadedContract
-from lakehouse.days import days_between
-from lakehouse.silver.build import build_range
+from lakehouse.days import days_between, restated_days
+from lakehouse.silver.build import build_range, build_whole
 from lakehouse.silver.day_counts import rows_and_flagged_per_day
+from lakehouse.tables.history import latest_with
 
 
 def materialize_silver(
     context: dg.AssetExecutionContext, loaded: LoadedContract
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     contract, key = loaded.contract, context.asset_key
+    whole = not contract.partitions.partitioned  # refreshed whole: no days to run for
+    start, end = (date.min, date.max) if whole else partition_window(context)
+    if not whole and restated_days(contract, start, end) is None:  # no day of its history: record nothing
+        context.log.info(f"silver/{contract.entity_name}: {start}..{end} is outside the source's history")
+        return
+    require_asset_selected(context)
     try:
         build_expectations(contract)  # before any write: a rule that cannot run stops here
     except ValueError as error:
         raise dg.Failure(description=f"{loaded.path}: {error}; silver was not changed") from None
-    start, end = partition_window(context)
     lake = context.resources.lake
-    silver = lake.table("silver", contract.entity_name)
-    result = build_range(
-        contract,
-        start=start,
-        end=end,
-        bronze=lake.table("bronze", contract.name),
-        silver=silver,
-        run_id=context.run_id,
-        commit_metadata={"contract_version": loaded.version},
-    )
+    silver, bronze = lake.table("silver", contract.entity_name), lake.table("bronze", contract.name)
+    commit_metadata = {"contract_version": loaded.version}
+    if contract.pii_columns:  # silver's tokens are bronze's: record the key they were made with
+        tokenised = latest_with(bronze, FINGERPRINT)
+        if tokenised is not None:
+            commit_metadata[FINGERPRINT] = tokenised.get(FINGERPRINT) or ""
+    if whole:
+        result = build_whole(
+            contract, bronze=bronze, silver=silver, run_id=context.run_id, commit_metadata=commit_metadata
+        )
+    else:
+        result = build_range(
+            contract,
+            start=start,
+            end=end,
+            bronze=bronze,
+            silver=silver,
+            quarantine=lake.table("quarantine", contract.name),
+            run_id=context.run_id,
+            commit_metadata=commit_metadata,
+        )
     written = result.written
     context.log.info(
-        f"{contract.entity_name} {start}..{end} (window from {result.window_start}): "
+        f"{contract.entity_name} {'whole table' if whole else f'{start}..{end}'} (window from {result.window_start}): "
         f"{result.batch_rows} bronze rows, {written.inserted} inserted, {written.updated} updated, "
         f"{written.deleted} deleted, {result.flag_summary.flagged_rows} flagged"
     )
+    for file, count in result.withdrawn.items():  # the receipt of an accepted loss
+        context.log.warning(
+            f"{contract.entity_name}: {count} row(s) deleted: they came only from {file}, withdrawn from landing"
+        )
+    receipt: dict[str, Any] = {}
+    if result.withdrawn:
+        receipt["rows_withdrawn"] = sum(result.withdrawn.values())
+        receipt["withdrawn_files"] = dg.MetadataValue.json(result.withdrawn)
+
     days = days_between(result.window_start, result.window_end) if result.rows_by_day else []
     reconciliation = result.reconciliation
-    outcomes = with_metadata(
-        [
-            *evaluate_rules(contract, silver, days, key),
-            silver_reconciliation(
-                reconciliation.expected,
-                reconciliation.held,
-                reconciliation.stale,
-                days,
-                key,
-                "keys" if contract.silver.mode == "scd2" else "rows",
-            ),
-        ],
-        contract_version=loaded.version,
+    reconciled = silver_reconciliation(
+        reconciliation.expected,
+        reconciliation.held,
+        reconciliation.stale,
+        days,
+        key,
+        "keys" if contract.silver.mode == "scd2" else "rows",
     )
-    if days:
-        record_days(context, key, silver_days(rows_and_flagged_per_day(silver, days[0], days[-1]), outcomes))
-    yield dg.MaterializeResult(metadata=silver_metadata(result))
-    yield from report(context, outcomes)
+    if whole:  # one result per check for the table
+        outcomes = [*evaluate_rules(contract, silver, [None], key), whole_table(reconciled)]
+    else:
+        outcomes = [*evaluate_rules(contract, silver, days, key), reconciled]
+    outcomes = with_metadata(outcomes, contract_version=loaded.version)
+    if days and not whole:
+        counts = rows_and_flagged_per_day(silver, days[0], days[-1])
+        record_days(context, key, silver_days(counts, outcomes), multi_asset=True)
+    yield dg.MaterializeResult(asset_key=key, metadata={**silver_metadata(result), **receipt})
+    yield from report(context, selected_checks(context, outcomes))

@@ -84,7 +84,7 @@ def latest_per_key_sql(contract: SourceContract, rows_sql: str) -> str:
     """Dedup within the batch: the latest row by event time wins; between rows with the same
     event time, the one delivered last (arrival day, then delivery time), then the later file, then
     the later row of the file."""
-    event = ident(contract.partitions.event_time)
+    event = ident(contract.event_order_column)
     return f"""
         SELECT * FROM ({rows_sql})
         QUALIFY row_number() OVER (

@@ -11,8 +11,8 @@ changes nothing.
 from __future__ import annotations
 
 from lakehouse.contracts.model import SourceContract
-from lakehouse.contracts.schema import silver_schema
-from lakehouse.tables.sql import ident
+from lakehouse.contracts.schema import EVENT_DATE, silver_schema
+from lakehouse.tables.sql import ident, literal
 
 EXISTING_VIEW = "silver_existing"
 TIMELINE_TIE_BREAK = "_ingested_at, _source_file, _row_number"
@@ -24,6 +24,15 @@ def attr_hash(contract: SourceContract) -> str:
     return f"sha256(to_json(struct_pack({fields})))"
 
 
+def valid_from_sql(contract: SourceContract) -> str:
+    """SQL for when an observed version starts: the ``valid_from`` column, else the event time,
+    else (a snapshot dated by arrival) midnight of the row's day in the source's timezone."""
+    column = contract.valid_from_column
+    if column is None:
+        return f"timezone({literal(contract.partitions.timezone)}, CAST({EVENT_DATE} AS TIMESTAMP))"
+    return f"CAST({ident(column)} AS TIMESTAMPTZ)"
+
+
 def versions_sql(contract: SourceContract, observations_sql: str) -> str:
     """Rows to merge, with ``_op``: every version of the touched keys ('upsert'), and the
     existing versions that no longer exist ('delete')."""
@@ -33,20 +42,24 @@ def versions_sql(contract: SourceContract, observations_sql: str) -> str:
         if f.name not in ("_version_sk", "valid_from", "valid_to", "is_current")
     ]
     cols = ", ".join(ident(c) for c in data_columns)
-    event = ident(contract.partitions.event_time)
-    valid_from = f"CAST({ident(contract.valid_from_column)} AS TIMESTAMPTZ)"
+    event = ident(contract.event_order_column)
+    valid_from = valid_from_sql(contract)
     output = ", ".join(ident(f.name) for f in silver_schema(contract))
     return f"""
         WITH observations AS (SELECT {cols}, {valid_from} AS valid_from FROM ({observations_sql})),
         existing AS (SELECT * FROM {EXISTING_VIEW} WHERE _sk IN (SELECT _sk FROM observations)),
+        -- _fresh: a row of this batch (1) or one silver holds (0). The same record read again
+        -- (the same file and row) may type differently now (a new PII key, a new normalisation):
+        -- between equal observations the batch's is the newer reading.
         timeline AS (
-            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM observations
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash, 1 AS _fresh FROM observations
             UNION ALL
-            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash FROM existing
+            SELECT {cols}, valid_from, {attr_hash(contract)} AS _attr_hash, 0 AS _fresh FROM existing
         ),
         -- Same key and start: the newest observation decides the attributes (a correction)...
         winning AS (
-            SELECT _sk, valid_from, arg_max(_attr_hash, ({event}, {TIMELINE_TIE_BREAK})) AS _attr_hash
+            SELECT _sk, valid_from,
+                   arg_max(_attr_hash, ({event}, {TIMELINE_TIE_BREAK}, _fresh)) AS _attr_hash
             FROM timeline GROUP BY _sk, valid_from
         ),
         -- ...and the first observation with those attributes is kept, so re-observing a version

@@ -71,18 +71,31 @@ def added_columns(location: TableLocation, schema: pa.Schema) -> list[str]:
     return check_schema(location, table, schema) if table is not None else []
 
 
+def create_if_missing(location: TableLocation, schema: pa.Schema, partition_column: str | None) -> None:
+    """Create the table empty (version 0) when nothing was ever written there: a write that must
+    be undoable then has a version to return to."""
+    if location.open() is None:
+        DeltaTable.create(
+            location.uri,
+            schema,
+            partition_by=[partition_column] if partition_column else None,
+            mode="ignore",
+        )
+
+
 def replace_partitions(
     location: TableLocation,
     data: pa.Table | pa.RecordBatchReader,
     *,
     schema: pa.Schema,
-    partition_column: str,
+    partition_column: str | None,
     start: date,
     end: date,
     metadata: Mapping[str, Any],
     add_columns: bool = False,
 ) -> None:
-    """Atomically replace the partitions ``start..end`` (inclusive) with ``data``.
+    """Atomically replace the partitions ``start..end`` (inclusive) with ``data``; with no
+    ``partition_column`` (an unpartitioned table, refreshed whole), the whole table.
 
     Partitions in the range that ``data`` has no rows for become empty; partitions outside the
     range are untouched. Rerunning with the same data writes byte-identical files.
@@ -92,8 +105,8 @@ def replace_partitions(
         table if table is not None else location.uri,
         data.cast(schema),
         mode="overwrite",
-        partition_by=[partition_column],
-        predicate=day_range(partition_column, start, end),
+        partition_by=[partition_column] if partition_column else None,
+        predicate=day_range(partition_column, start, end) if partition_column else None,
         schema_mode="merge" if add_columns else None,
         commit_properties=commit_properties(metadata),
     )

@@ -22,12 +22,26 @@ def rows_per_day(location: TableLocation, partition_column: str) -> Counter[date
     if table is None:
         return counts
     actions = pa.table(table.get_add_actions(flatten=True))
+    if f"partition.{partition_column}" not in actions.column_names:
+        return _scanned_rows_per_day(location, partition_column)
     values = actions.column(f"partition.{partition_column}").to_pylist()
     records = actions.column("num_records").to_pylist()
     for day, count in zip(values, records, strict=True):
         if count is None:
             raise ValueError(f"{location.uri}: a data file has no row-count statistics")
         counts[day if isinstance(day, date) else date.fromisoformat(str(day))] += count
+    return counts
+
+
+def _scanned_rows_per_day(location: TableLocation, column: str) -> Counter[date]:
+    """An unpartitioned table (a source refreshed whole, small by nature): its day column read."""
+    from lakehouse.tables.delta import partition_dataset
+
+    dataset = partition_dataset(location)
+    counts: Counter[date] = Counter()
+    if dataset is not None:
+        for day in dataset.to_table(columns=[column]).column(column).to_pylist():
+            counts[day] += 1
     return counts
 
 

@@ -254,3 +254,102 @@ def test_cli_validate_reports_each_file_and_exits_non_zero(tmp_path: Path) -> No
     assert failed.exit_code == 1
     assert f"{bad}: invalid source contract" in failed.output
     assert "columns[4].type: unknown type 'integr'" in failed.output
+
+
+def test_two_contracts_on_one_landing_path_are_refused_naming_both(tmp_path: Path) -> None:
+    write(tmp_path, GOOD)
+    write(tmp_path, GOOD.replace("name: shop", "name: shop_copy\nentity: shop_copy"), "shop_copy.yaml")
+    narrower = GOOD.replace("name: shop", "name: shop_eu\nentity: shop_eu").replace(
+        "shop/{date}/*.csv", "shop/{date}/eu.csv"
+    )
+    write(tmp_path, narrower, "shop_eu.yaml")
+    result = load_contracts(tmp_path)
+    assert list(result.contracts) == ["shop"]
+    described = {e.path.name: e.describe() for e in result.errors}
+    assert set(described) == {"shop_copy.yaml", "shop_eu.yaml"}
+    for text in described.values():
+        assert "shop.yaml" in text and "extract.path" in text and "shared_path: true" in text
+
+
+def test_a_shared_landing_path_declared_by_both_contracts_loads(tmp_path: Path) -> None:
+    shared = GOOD.replace("format: csv}", "format: csv, shared_path: true}")
+    write(tmp_path, shared)
+    write(tmp_path, shared.replace("name: shop", "name: shop_copy\nentity: shop_copy"), "shop_copy.yaml")
+    one_sided = GOOD.replace("name: shop", "name: shop_third\nentity: shop_third")
+    write(tmp_path, one_sided, "shop_third.yaml")
+    result = load_contracts(tmp_path)
+    assert sorted(result.contracts) == ["shop", "shop_copy"]
+    assert [e.path.name for e in result.errors] == ["shop_third.yaml"]
+
+
+SNAPSHOT = """\
+name: stores
+owner: retail-data
+extract: {kind: files, path: "stores/{date}/*.csv", format: csv}
+partitions: {start: 2026-01-01, event_time: _arrival_date}
+primary_key: [store_id]
+columns:
+  - {name: store_id, type: string, nullable: false}
+  - {name: city,     type: string}
+silver: {mode: scd2}
+"""
+
+
+def test_a_snapshot_without_a_time_column_is_dated_by_its_files_arrival_day(tmp_path: Path) -> None:
+    contract = load_contract(write(tmp_path, SNAPSHOT, "stores.yaml")).contract
+    assert contract.partitions.by_arrival and contract.partitions.lookback_days == 0
+    assert contract.event_time_column is None and contract.valid_from_column is None
+    assert contract.tracked_columns == ["city"]
+    late = SNAPSHOT.replace("event_time: _arrival_date}", "event_time: _arrival_date, lookback_days: 2}")
+    assert problems_of(tmp_path, late, "stores.yaml") == [
+        "partitions: lookback_days must be 0 with event_time _arrival_date: a row's day is its file's "
+        "arrival day, so no row is ever late (got 2)"
+    ]
+    missing = SNAPSHOT.replace("event_time: _arrival_date", "event_time: opened_at")
+    (problem,) = problems_of(tmp_path, missing, "stores.yaml")
+    assert "'opened_at' is not a declared column" in problem and "_arrival_date" in problem
+
+
+def test_a_finished_source_ends_and_freshness_can_be_off(tmp_path: Path) -> None:
+    ended = GOOD.replace("start: 2026-01-01,", "start: 2026-01-01, end: 2026-03-31,")
+    contract = load_contract(write(tmp_path, ended)).contract
+    assert contract.partitions.end.isoformat() == "2026-03-31" and not contract.freshness_checked
+    assert not contract.partitions.in_history(contract.partitions.end.replace(day=30, month=4))
+    backwards = GOOD.replace("start: 2026-01-01,", "start: 2026-01-01, end: 2025-12-31,")
+    assert problems_of(tmp_path, backwards) == ["partitions: end 2025-12-31 is before start 2026-01-01"]
+    quiet = load_contract(write(tmp_path, GOOD + "freshness: {enabled: false}\n")).contract
+    assert not quiet.freshness_checked
+    assert load_contract(write(tmp_path, GOOD)).contract.freshness_checked
+
+
+WHOLE = """\
+name: currencies
+owner: finance-data
+extract: {kind: files, path: "currencies/current/*.csv", format: csv}
+partitions: {grain: none}
+primary_key: [code]
+columns:
+  - {name: code,     type: string, nullable: false}
+  - {name: eur_rate, type: "decimal(12,6)", nullable: false}
+"""
+
+
+def test_a_source_refreshed_whole_has_no_days(tmp_path: Path) -> None:
+    contract = load_contract(write(tmp_path, WHOLE, "currencies.yaml")).contract
+    assert not contract.partitions.partitioned and not contract.freshness_checked
+    assert contract.event_time_column is None
+    dated = WHOLE.replace("currencies/current/*.csv", "currencies/{date}/*.csv")
+    assert problems_of(tmp_path, dated, "currencies.yaml")[0].startswith(
+        "extract.path: a source refreshed whole (partitions.grain: none) reads the files its path matches now"
+    )
+    started = WHOLE.replace("{grain: none}", "{grain: none, start: 2026-01-01}")
+    assert problems_of(tmp_path, started, "currencies.yaml") == [
+        "partitions: start: a source refreshed whole (grain: none) has no days; remove them"
+    ]
+    history = WHOLE + "silver: {mode: scd2}\n"
+    assert (
+        "silver.mode: a source refreshed whole keeps the latest row per key"
+        in problems_of(tmp_path, history, "currencies.yaml")[0]
+    )
+    undated = GOOD.replace("shop/{date}/*.csv", "shop/*.csv")
+    assert any("or set partitions.grain: none" in p for p in problems_of(tmp_path, undated))
