@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def report_cells(row: SourceSlo) -> list[str]:
     """One source's row of the report as the UI shows it."""
     cells = row.cells()
-    if row.freshness_evaluations == 0:
+    if row.freshness_evaluations == 0 and not row.freshness_note:  # promised, not yet judged
         cells[1] = NOT_EVALUATED
     return cells
 

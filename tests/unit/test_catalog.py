@@ -101,7 +101,12 @@ def test_the_catalog_says_where_each_table_lives_who_owns_it_and_what_it_is(tmp_
 def test_the_slo_report_says_freshness_was_not_evaluated_rather_than_n_a_of_0() -> None:
     never = SourceSlo("orders", 0, None, 12, 100.0, 300, 1.0)
     assert report_cells(never)[1] == NOT_EVALUATED
-    assert report_cells(SourceSlo("orders", 4, 75.0, 12, 100.0, 300, 1.0))[1] == "75.0% of 4"
+    assert report_cells(SourceSlo("orders", 4, 75.0, 12, 100.0, 300, 1.0))[1] == "75.0% of 4 days"
+    # a source with no freshness promise says why, not "not evaluated"
+    finished = SourceSlo(
+        "orders", 0, None, 12, 100.0, 300, 1.0, freshness_note="historical, ended 2020-12-31"
+    )
+    assert report_cells(finished)[1] == "n/a (historical, ended 2020-12-31)"
 
 
 RELATION = '"memory"."main"."sales"'
