@@ -63,10 +63,7 @@ class Pipeline:
             and "restated_by_run_for" not in e.materialization.metadata
         ]
 
-        return {
-            k: getattr(v, "value", v)
-            for k, v in events[-1].materialization.metadata.items()
-        }
+        return {k: getattr(v, "value", v) for k, v in events[-1].materialization.metadata.items()}
 
 
 @pytest.fixture(scope="module")
