@@ -1,9 +1,12 @@
-"""One gold step: ``dbt build`` over the run's window of days, under the warehouse's lock.
+"""One gold step: ``dbt build`` over the run's window of days, after the warehouse's lock is free.
 
 Microbatch models rebuild one batch per day of the window, which starts ``lookback_days``
 before the run's first day (silver may have changed there). The window goes to dbt as
 ``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing ``--vars``
 forces a full re-parse on every new window).
+
+The dbt process takes the warehouse's lock itself (``gold/dbt_plugins/warehouse_lock.py``) and
+holds it until it exits; this step waits for its turn first only to say so in the run's log.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from lakehouse.assets.metadata import record_restated_days
 from lakehouse.assets.partitions import partition_window
 from lakehouse.days import days_between
 from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
+from lakehouse.warehouse_lock import wait_for_turn
 
 
 def build_gold(
@@ -42,16 +46,15 @@ def build_gold(
         "--event-time-end",
         (end + timedelta(days=1)).isoformat(),
     ]
-    # DuckDB lets one process open the file: wait for the ledger's sensor or a command that
-    # holds it, rather than fail. Collected, not streamed: row counts can only be read once
-    # dbt has let go of the file.
-    with warehouse_lock(
+    # Collected, not streamed: row counts can only be read once dbt has let go of the file.
+    wait_for_turn(
         warehouse.path,
         wait_seconds=GOLD_WAIT_SECONDS,
         on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
-    ):
-        invocation = dbt.cli(args, context=context)
-        events = list(invocation.stream())
+    )
+    invocation = dbt.cli(args, context=context)
+    events = list(invocation.stream())
+    with warehouse_lock(warehouse.path, wait_seconds=GOLD_WAIT_SECONDS):
         counted = list(with_row_counts(events, context, warehouse))
     keep_partial_parse(invocation.target_path, project)
     rebuilt: dict[date, dict[str, int]] = {day: {} for day in days_between(first, start - timedelta(days=1))}
