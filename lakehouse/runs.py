@@ -27,14 +27,15 @@ def materialize_range(
     raise_on_error: bool = True,
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Run the selected day-partitioned assets (default: all of them, with their checks) for the
-    days ``start..end`` in a single run; optionally evaluate the freshness checks after them."""
-    partitioned = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def]
+    """Run the selected assets (default: every asset that runs, with its checks) for the days
+    ``start..end`` in a single run; optionally evaluate the freshness checks after them.
+    Unpartitioned assets in the selection (whole-table gold models) run once."""
+    runnable = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable]
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
     if with_freshness_checks and selection is None:
-        selection = dg.AssetSelection.assets(*partitioned) | dg.AssetSelection.checks(*checks)
+        selection = dg.AssetSelection.assets(*runnable) | dg.AssetSelection.checks(*checks)
     return dg.materialize(
-        [*partitioned, *checks],
+        [*runnable, *checks],
         resources=defs.resources,
         instance=instance,
         selection=selection,

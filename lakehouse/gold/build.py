@@ -1,9 +1,10 @@
-"""One gold step: ``dbt build`` over the run's window of days, after the warehouse's lock is free.
+"""One gold step: ``dbt build`` of the step's models, after the warehouse's lock is free.
 
-Microbatch models rebuild one batch per day of the window, which starts ``lookback_days``
-before the run's first day (silver may have changed there). The window goes to dbt as
-``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing ``--vars``
-forces a full re-parse on every new window).
+A daily step (microbatch models) rebuilds one batch per day of its window, which starts
+``lookback_days`` before the run's first day (silver may have changed there). The window goes to
+dbt as ``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing
+``--vars`` forces a full re-parse on every new window). A whole-table step (every other model)
+has no window: dbt rebuilds its models whole, and each records one materialisation.
 
 The dbt process takes the warehouse's lock itself (``gold/dbt_plugins/warehouse_lock.py``) and
 holds it until it exits; this step waits for its turn first only to say so in the run's log.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,17 +36,14 @@ def build_gold(
     project: DbtProject,
     *,
     lookback_days: int,
-    calendar_start: date,
+    calendar_start: date | None,
+    extra_tests: Sequence[str] = (),
 ) -> Iterator[Any]:
-    start, end = partition_window(context)
-    first = max(start - timedelta(days=lookback_days), calendar_start)
-    args = [
-        "build",
-        "--event-time-start",
-        first.isoformat(),
-        "--event-time-end",
-        (end + timedelta(days=1)).isoformat(),
-    ]
+    """``calendar_start`` is None for the whole-table step. ``extra_tests``: dbt names of tests this
+    step's checks stand for that dbt's selection of its models would not run (tests of ephemeral
+    models, source tests), added when their check is selected."""
+    window = event_time_window(context, lookback_days, calendar_start)
+    args = ["build", *window_args(window), *test_selection(context, extra_tests)]
     # Collected, not streamed: row counts can only be read once dbt has let go of the file.
     wait_for_turn(
         warehouse.path,
@@ -57,10 +55,44 @@ def build_gold(
     with warehouse_lock(warehouse.path, wait_seconds=GOLD_WAIT_SECONDS):
         counted = list(with_row_counts(events, context, warehouse))
     keep_partial_parse(invocation.target_path, project)
-    rebuilt: dict[date, dict[str, int]] = {day: {} for day in days_between(first, start - timedelta(days=1))}
-    for key in context.selected_asset_keys:  # first: see bronze/materialize.py
-        record_restated_days(context, key, rebuilt)
+    if window is not None:
+        restated: dict[date, dict[str, int]] = {
+            day: {} for day in days_between(window[0], partition_window(context)[0] - timedelta(days=1))
+        }
+        for key in context.selected_asset_keys:  # first: see bronze/materialize.py
+            record_restated_days(context, key, restated)
     yield from counted
+
+
+def event_time_window(
+    context: dg.AssetExecutionContext, lookback_days: int, calendar_start: date | None
+) -> tuple[date, date] | None:
+    """First and last day dbt's microbatch models rebuild: the run's days and the lookback
+    before them (never before the calendar). None for a step of unpartitioned assets."""
+    if calendar_start is None:
+        return None
+    start, end = partition_window(context)
+    return max(start - timedelta(days=lookback_days), calendar_start), end
+
+
+def window_args(window: tuple[date, date] | None) -> list[str]:
+    if window is None:
+        return []
+    first, last = window
+    return [
+        "--event-time-start",
+        first.isoformat(),
+        "--event-time-end",
+        (last + timedelta(days=1)).isoformat(),
+    ]
+
+
+def test_selection(context: dg.AssetExecutionContext, extra_tests: Sequence[str]) -> list[str]:
+    """``--select`` for the tests whose checks are selected but whose parents dbt will not select
+    (an ephemeral model, a source): dbt unions it with dagster-dbt's own ``--select``."""
+    selected = {key.name for key in context.selected_asset_check_keys}
+    wanted = [name for name in extra_tests if name.rsplit(".", 1)[-1] in selected]
+    return ["--select", " ".join(wanted)] if wanted else []
 
 
 def keep_partial_parse(run_target: Path, project: DbtProject) -> None:

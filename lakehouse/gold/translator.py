@@ -1,5 +1,11 @@
-"""How dbt's nodes become Dagster asset keys: ``silver/<table>`` for the ``silver`` sources (so
-gold hangs under the silver assets), ``gold/<model>`` for models."""
+"""How dbt's nodes become Dagster asset keys and checks: ``silver/<table>`` for the ``silver``
+sources (so gold hangs under the silver assets), ``gold/<model>`` for models, in any package.
+
+dbt tests are checks of the asset they test. A test of an ephemeral model arrives here already
+pointed at the model it is compiled into (``gold/manifest.py``); its check depends on what that
+model reads, not on the ephemeral model, which is no asset. A source test is a check of the
+silver asset, owned by one gold definition only (``owns_source_tests``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from lakehouse.gold.manifest import is_ephemeral, tested_node
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
+    def __init__(self, *, owns_source_tests: bool = True):
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True,
+                enable_source_tests_as_checks=True,
+                # The demo's package and the project may both declare a silver table.
+                enable_duplicate_source_asset_keys=True,
+            )
+        )
+        self.owns_source_tests = owns_source_tests
+
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
@@ -19,3 +38,31 @@ class LakehouseTranslator(DagsterDbtTranslator):
         if props["resource_type"] == "model":
             return spec.replace_attributes(key=dg.AssetKey(["gold", props["name"]]), group_name="gold")
         return spec
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        test = manifest["nodes"].get(unique_id, {})
+        target = tested_node(manifest, test) or ""
+        if target.startswith("source.") and not self.owns_source_tests:
+            return None
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or not (target in manifest["nodes"] and is_ephemeral(manifest["nodes"][target])):
+            return spec
+        # dagster-dbt made the ephemeral model (no asset) a dependency of the check: keep only real
+        # assets, the model's own inputs already come with the model the check belongs to.
+        ephemeral_keys = {
+            super(LakehouseTranslator, self).get_asset_spec(manifest, parent, project).key
+            for parent in manifest["parent_map"].get(unique_id, [])
+            if parent in manifest["nodes"] and is_ephemeral(manifest["nodes"][parent])
+        } | {self.get_asset_spec(manifest, target, project).key}
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=[
+                dep.asset_key for dep in spec.additional_deps if dep.asset_key not in ephemeral_keys
+            ],
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
