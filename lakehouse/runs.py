@@ -28,12 +28,21 @@ def materialize_range(
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Run the selected assets (default: every asset that runs, with its checks) for the days
-    ``start..end`` in a single run; optionally evaluate the freshness checks after them.
-    Unpartitioned assets in the selection (whole-table gold models) run once."""
+    ``start..end`` in a single run; optionally evaluate the freshness checks of the selected
+    assets after them. Unpartitioned assets in the selection (whole-table gold models) run once."""
     runnable = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable]
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
-    if with_freshness_checks and selection is None:
-        selection = dg.AssetSelection.assets(*runnable) | dg.AssetSelection.checks(*checks)
+    if with_freshness_checks:
+        chosen = (
+            dg.AssetSelection.all()
+            if selection is None
+            else dg.AssetSelection.from_string(selection)
+            if isinstance(selection, str)
+            else dg.AssetSelection.from_coercible(selection)
+        )
+        keys = chosen.resolve(defs.resolve_asset_graph())
+        targeting = [key for c in checks for key in c.check_keys if key.asset_key in keys]
+        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks(*targeting)
     return dg.materialize(
         [*runnable, *checks],
         resources=defs.resources,
