@@ -32,11 +32,12 @@ def _yesterday() -> date:
 @click.option("--orders-per-day", default=3000, show_default=True, type=click.IntRange(10, 5_000_000))
 @click.option("--seed", default=7, show_default=True, help="Random seed of the sample data.")
 def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) -> None:
-    """Generate sample orders and customers, then materialise their bronze, silver and gold for the range.
+    """Generate sample orders and customers, then materialise their bronze, silver and gold.
 
     Only the demo's two sources and its dbt package's models: your own contracts in the sources
-    folder are left alone. Runs on the embedded default: files and Delta tables under ./data, the DuckDB warehouse,
-    and a SQLite Dagster instance in ./.dagster_home, which `dagster dev` opens afterwards.
+    folder are left alone. Runs on the embedded default: files and Delta tables under ./data,
+    the DuckDB warehouse, and a SQLite Dagster instance in ./.dagster_home, which `dagster dev`
+    opens afterwards.
     """
     from lakehouse.cli.environment import prepare_local_environment
     from lakehouse.settings import Settings
