@@ -39,18 +39,18 @@ def build_gold(
     calendar_start: date | None,
     extra_tests: Sequence[str] = (),
 ) -> Iterator[Any]:
-    """``calendar_start`` is None for the whole-table step. ``extra_tests``: dbt names of tests this
-    step's checks stand for that dbt's selection of its models would not run (tests of ephemeral
-    models, source tests), added when their check is selected."""
+    """``calendar_start`` is None for the whole-table step. ``extra_tests``: the dbt FQNs of tests
+    this step's checks stand for that dbt's selection of its models would not run (tests of
+    ephemeral models, source tests), asked for when their check is selected."""
     window = event_time_window(context, lookback_days, calendar_start)
-    args = ["build", *window_args(window), *test_selection(context, extra_tests)]
-    # Collected, not streamed: row counts can only be read once dbt has let go of the file.
+    args = ["build", *window_args(window), *extra_test_selection(context, extra_tests)]
     wait_for_turn(
         warehouse.path,
         wait_seconds=GOLD_WAIT_SECONDS,
         on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
     )
     invocation = dbt.cli(args, context=context)
+    # Collected, not streamed: row counts can only be read once dbt has let go of the file.
     events = list(invocation.stream())
     with warehouse_lock(warehouse.path, wait_seconds=GOLD_WAIT_SECONDS):
         counted = list(with_row_counts(events, context, warehouse))
@@ -87,7 +87,7 @@ def window_args(window: tuple[date, date] | None) -> list[str]:
     ]
 
 
-def test_selection(context: dg.AssetExecutionContext, extra_tests: Sequence[str]) -> list[str]:
+def extra_test_selection(context: dg.AssetExecutionContext, extra_tests: Sequence[str]) -> list[str]:
     """``--select`` for the tests whose checks are selected but whose parents dbt will not select
     (an ephemeral model, a source): dbt unions it with dagster-dbt's own ``--select``."""
     selected = {key.name for key in context.selected_asset_check_keys}
