@@ -32,21 +32,30 @@ def materialize_range(
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run the selected assets (default: all of them, with their checks) for the days
-    ``start..end`` in a single run (unpartitioned ones once); optionally evaluate the freshness checks after them.
-    ``run_config`` is merged into the run's (e.g. ``{"ops": {"bronze__orders": {"config":
-    {"allow_missing_files": True}}}}``); ``tags`` are added to the range tags."""
-    # The day-partitioned assets, and the unpartitioned ones (sources refreshed whole, which the
-    # daily ones may join): Dagster runs them together in a range run.
-    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    partitioned = [a for a in assets if a.partitions_def is not None]
-    if partitioned and partitioned[0].partitions_def is not None:
-        check_range(partitioned[0].partitions_def, start, end)  # one line, before any run starts
+    """Run the selected assets (default: every asset that runs, with its checks) for the days
+    ``start..end`` in a single run; optionally evaluate the freshness checks of the selected
+    assets after them. Unpartitioned assets in the selection (sources refreshed whole, which the
+    daily ones may join, and whole-table gold models) run once. ``run_config`` is merged into the
+    run's (e.g. ``{"ops": {"bronze__orders": {"config": {"allow_missing_files": True}}}}``);
+    ``tags`` are added to the range tags."""
+    runnable = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable]
+    partitioned = [a.partitions_def for a in runnable if a.partitions_def is not None]
+    if partitioned:
+        check_range(partitioned[0], start, end)  # one line, before any run starts
     checks = list(defs.asset_checks or []) if with_freshness_checks else []
-    if with_freshness_checks and selection is None:
-        selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
+    if with_freshness_checks:
+        chosen = (
+            dg.AssetSelection.all()
+            if selection is None
+            else dg.AssetSelection.from_string(selection)
+            if isinstance(selection, str)
+            else dg.AssetSelection.from_coercible(selection)
+        )
+        keys = chosen.resolve(defs.resolve_asset_graph())
+        targeting = [key for c in checks for key in c.check_keys if key.asset_key in keys]
+        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks(*targeting)
     return dg.materialize(
-        [*assets, *checks],
+        [*runnable, *checks],
         resources=defs.resources,
         instance=instance,
         selection=selection,

@@ -1,23 +1,71 @@
 """Gold assets: the dbt project's models, built by dbt-duckdb into the warehouse.
 
-Every model is an asset partitioned on the lakehouse calendar; dbt tests become asset checks
-(``severity: warn`` in dbt is a non-blocking check). Silver tables enter dbt as sources named
-``silver.<entity>`` and map to the ``silver/<entity>`` assets (``gold/translator.py``), so the
-graph runs unbroken from landing to mart. The asset declares; ``gold/build.py`` runs dbt.
+Two ``@dbt_assets`` definitions, chosen by dbt config (``gold/manifest.py``): the microbatch
+models on the lakehouse calendar (a run rebuilds its days), and every other model, rebuilt whole,
+as unpartitioned assets downstream of the partitioned silver ones. Both have a single-run
+backfill policy, so a range of days over any selection is one run (``--select '*'
+--partition-range``, the UI's backfills). dbt tests become asset checks (``severity: warn`` in
+dbt is a non-blocking check). Silver tables enter dbt as sources named ``silver.<entity>`` and
+map to the ``silver/<entity>`` assets (``gold/translator.py``), so the graph runs unbroken from
+landing to mart. The assets declare; ``gold/build.py`` runs dbt.
 """
 
+import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from lakehouse.assets.naming import owners
 from lakehouse.contracts.loader import ContractSet
 from lakehouse.gold.build import build_gold
+from lakehouse.gold.manifest import GoldPart, attach_ephemeral_tests, fqn, split
 from lakehouse.gold.translator import LakehouseTranslator
 from lakehouse.resources import DuckDBWarehouse, PlatformResources
 from lakehouse.resources.dbt import dbt_project, dbt_resource
 from lakehouse.settings import Settings
+
+
+def _gold_part(
+    name: str,
+    part: GoldPart,
+    manifest: Mapping[str, Any],
+    project: DbtProject,
+    partitions_def: dg.TimeWindowPartitionsDefinition | None,
+    *,
+    lookback_days: int,
+    owners_by_source: Mapping[tuple[str, str], Sequence[str]],
+) -> dg.AssetsDefinition:
+    extra_tests = tuple(fqn(manifest, unique_id) for unique_id in part.extra_tests)
+    calendar_start = partitions_def.start.date() if partitions_def else None
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        select=part.select,
+        exclude=part.exclude,
+        dagster_dbt_translator=LakehouseTranslator(
+            owns_source_tests=part.owns_source_tests,
+            calendar=partitions_def,
+            owners_by_source=owners_by_source,
+        ),
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        name=name,
+    )
+    def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
+        yield from build_gold(
+            context,
+            dbt,
+            warehouse,
+            project,
+            lookback_days=lookback_days,
+            calendar_start=calendar_start,
+            extra_tests=extra_tests,
+        )
+
+    return _gold
 
 
 def gold_assets(
@@ -25,31 +73,40 @@ def gold_assets(
     calendar: dg.TimeWindowPartitionsDefinition,
     lookback_days: int,
     owners_by_source: Mapping[tuple[str, str], Sequence[str]] | None = None,
-) -> dg.AssetsDefinition:
+) -> list[dg.AssetsDefinition]:
     """``lookback_days``: the days before a run's own that silver may have changed (the largest
-    of the sources'), rebuilt with them so late rows reach the marts in the daily run.
+    of the sources'), rebuilt with them so late rows reach the daily marts in the daily run.
     ``owners_by_source``: the owners of each dbt source, for models that declare none."""
+    sources = dict(owners_by_source or {})
     project = dbt_project(settings)
-    calendar_start = calendar.start.date()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=LakehouseTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True),
-            calendar=calendar,
-            owners_by_source=owners_by_source,
-        ),
-        partitions_def=calendar,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        name="gold_dbt_models",
-    )
-    def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
-        yield from build_gold(
-            context, dbt, warehouse, project, lookback_days=lookback_days, calendar_start=calendar_start
+    manifest, attached = attach_ephemeral_tests(json.loads(project.manifest_path.read_text()))
+    parts = split(manifest, attached)
+    assets = []
+    if parts.daily:
+        assets.append(
+            _gold_part(
+                "gold_dbt_models",
+                parts.daily,
+                manifest,
+                project,
+                calendar,
+                lookback_days=lookback_days,
+                owners_by_source=sources,
+            )
         )
-
-    return _gold
+    if parts.whole:
+        assets.append(
+            _gold_part(
+                "gold_dbt_tables",
+                parts.whole,
+                manifest,
+                project,
+                None,
+                lookback_days=0,
+                owners_by_source=sources,
+            )
+        )
+    return assets
 
 
 def gold_definitions(
@@ -63,6 +120,6 @@ def gold_definitions(
         ("silver", loaded.contract.entity_name): owners(loaded.contract) for loaded in contracts
     }
     return dg.Definitions(
-        assets=[gold_assets(settings, calendar, lookback, owners_by_source)],
+        assets=gold_assets(settings, calendar, lookback, owners_by_source),
         resources={"dbt": dbt_resource(settings), **resources.pick("warehouse")},
     )

@@ -32,10 +32,12 @@ def _yesterday() -> date:
 @click.option("--orders-per-day", default=3000, show_default=True, type=click.IntRange(10, 5_000_000))
 @click.option("--seed", default=7, show_default=True, help="Random seed of the sample data.")
 def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) -> None:
-    """Generate sample orders and customers, then materialise bronze, silver and gold for the range.
+    """Generate sample orders and customers, then materialise their bronze, silver and gold.
 
-    Runs on the embedded default: files and Delta tables under ./data, the DuckDB warehouse,
-    and a SQLite Dagster instance in ./.dagster_home, which `dagster dev` opens afterwards.
+    Only the demo's two sources and its dbt package's models: your own contracts in the sources
+    folder are left alone. Runs on the embedded default: files and Delta tables under ./data,
+    the DuckDB warehouse, and a SQLite Dagster instance in ./.dagster_home, which `dagster dev`
+    opens afterwards.
     """
     from lakehouse.cli.environment import prepare_local_environment
     from lakehouse.settings import Settings
@@ -48,9 +50,17 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
     import dagster as dg
 
     from lakehouse.cli.demo_report import summarize
+    from lakehouse.cli.scope import demo_keys, missing_demo_sources
+    from lakehouse.contracts.loader import load_contracts
     from lakehouse.demo.generate import generate
     from lakehouse.platform import build_definitions
     from lakehouse.runs import materialize_range
+
+    contracts = load_contracts(settings.sources_dir)
+    if missing := missing_demo_sources(contracts):
+        raise click.ClickException(
+            f"the demo's contracts {', '.join(missing)} are not in {settings.sources_dir}"
+        )
 
     click.echo(f"Generating sample data for {start}..{end} in {settings.landing_root}")
     planted = generate(settings.landing_root, start, end, orders_per_day=orders_per_day, seed=seed)
@@ -60,14 +70,22 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
     )
 
     defs = build_definitions(settings)
-    click.echo(f"Materialising every bronze, silver and gold partition {start}..{end} in one run...")
+    # Only the demo's own sources and dbt models: a user's contract beside them has no files here.
+    selection = dg.AssetSelection.assets(*demo_keys(defs, contracts))
+    click.echo(f"Materialising the demo's bronze, silver and gold partitions {start}..{end} in one run...")
     began = time.monotonic()
     dbt_log = home / "logs" / f"demo-{start}-{end}.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     # dbt's own progress lines go to a file; the run's events are in the instance and the UI.
     with dg.DagsterInstance.get() as instance, open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
         result = materialize_range(
-            defs, start, end, instance=instance, raise_on_error=False, console_log_level="WARNING"
+            defs,
+            start,
+            end,
+            instance=instance,
+            selection=selection,
+            raise_on_error=False,
+            console_log_level="WARNING",
         )
     elapsed = time.monotonic() - began
 

@@ -1,9 +1,13 @@
-"""One gold step: ``dbt build`` over the run's window of days, under the warehouse's lock.
+"""One gold step: ``dbt build`` of the step's models, after the warehouse's lock is free.
 
-Microbatch models rebuild one batch per day of the window, which starts ``lookback_days``
-before the run's first day (silver may have changed there). The window goes to dbt as
-``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing ``--vars``
-forces a full re-parse on every new window).
+A daily step (microbatch models) rebuilds one batch per day of its window, which starts
+``lookback_days`` before the run's first day (silver may have changed there). The window goes to
+dbt as ``--event-time-start/--event-time-end``, which keeps dbt's partial parse (changing
+``--vars`` forces a full re-parse on every new window). A whole-table step (every other model)
+has no window: dbt rebuilds its models whole, and each records one materialisation.
+
+The dbt process takes the warehouse's lock itself (``gold/dbt_plugins/warehouse_lock.py``) and
+holds it until it exits; this step waits for its turn first only to say so in the run's log.
 
 After dbt, ``gold/report.py`` reads what it built (rows per day, columns, lineage, each test per
 day) and sends the step's events in the order the UI needs. A dbt failure (a model that did not
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from lakehouse.assets.partitions import partition_window
 from lakehouse.days import days_between
 from lakehouse.gold.report import emit, gather
 from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
+from lakehouse.warehouse_lock import wait_for_turn
 
 
 def build_gold(
@@ -36,33 +41,61 @@ def build_gold(
     project: DbtProject,
     *,
     lookback_days: int,
-    calendar_start: date,
+    calendar_start: date | None,
+    extra_tests: Sequence[str] = (),
 ) -> Iterator[Any]:
-    start, end = partition_window(context)
-    first = max(start - timedelta(days=lookback_days), calendar_start)
-    args = [
-        "build",
-        "--event-time-start",
-        first.isoformat(),
-        "--event-time-end",
-        (end + timedelta(days=1)).isoformat(),
-    ]
-    # DuckDB lets one process open the file: wait for the ledger's sensor or a command that
-    # holds it, rather than fail. Collected, not streamed: what dbt built can only be read once
-    # dbt has let go of the file.
-    with warehouse_lock(
+    """``calendar_start`` is None for the whole-table step. ``extra_tests``: the dbt FQNs of tests
+    this step's checks stand for that dbt's selection of its models would not run (tests of
+    ephemeral models, source tests), asked for when their check is selected."""
+    window = event_time_window(context, lookback_days, calendar_start)
+    args = ["build", *window_args(window), *extra_test_selection(context, extra_tests)]
+    wait_for_turn(
         warehouse.path,
         wait_seconds=GOLD_WAIT_SECONDS,
         on_wait=lambda: context.log.info(f"waiting for another user of {warehouse.path} to finish"),
-    ):
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
-        events = list(invocation.stream())
-        gold = gather(context, events, invocation.target_path, warehouse, days_between(first, end))
+    )
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # Collected, not streamed: what dbt built can only be read once dbt has let go of the file.
+    events = list(invocation.stream())
+    days = days_between(*window) if window is not None else []
+    with warehouse_lock(warehouse.path, wait_seconds=GOLD_WAIT_SECONDS):
+        gold = gather(context, events, invocation.target_path, warehouse, days)
     keep_partial_parse(invocation.target_path, project)
     yield from emit(context, gold)
     error = invocation.get_error()
     if error is not None:
         raise error
+
+
+def event_time_window(
+    context: dg.AssetExecutionContext, lookback_days: int, calendar_start: date | None
+) -> tuple[date, date] | None:
+    """First and last day dbt's microbatch models rebuild: the run's days and the lookback
+    before them (never before the calendar). None for a step of unpartitioned assets."""
+    if calendar_start is None:
+        return None
+    start, end = partition_window(context)
+    return max(start - timedelta(days=lookback_days), calendar_start), end
+
+
+def window_args(window: tuple[date, date] | None) -> list[str]:
+    if window is None:
+        return []
+    first, last = window
+    return [
+        "--event-time-start",
+        first.isoformat(),
+        "--event-time-end",
+        (last + timedelta(days=1)).isoformat(),
+    ]
+
+
+def extra_test_selection(context: dg.AssetExecutionContext, extra_tests: Sequence[str]) -> list[str]:
+    """``--select`` for the tests whose checks are selected but whose parents dbt will not select
+    (an ephemeral model, a source): dbt unions it with dagster-dbt's own ``--select``."""
+    selected = {key.name for key in context.selected_asset_check_keys}
+    wanted = [name for name in extra_tests if name.rsplit(".", 1)[-1] in selected]
+    return ["--select", " ".join(wanted)] if wanted else []
 
 
 def keep_partial_parse(run_target: Path, project: DbtProject) -> None:

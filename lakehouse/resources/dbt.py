@@ -49,8 +49,9 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 class LakehouseProjectPreparer(DagsterDbtProjectPreparer):
-    """Parses with this environment's dbt: dagster-dbt's preparer looks for ``dbt`` on PATH,
-    which an unactivated virtual environment (``.venv/bin/dagster dev``) does not have."""
+    """Installs the project's packages and parses with this environment's dbt: dagster-dbt's
+    preparer looks for ``dbt`` on PATH, which an unactivated virtual environment
+    (``.venv/bin/dagster dev``) does not have."""
 
     def __init__(self, environment: Mapping[str, str]):
         super().__init__()
@@ -58,7 +59,15 @@ class LakehouseProjectPreparer(DagsterDbtProjectPreparer):
 
     def prepare(self, project: DbtProject) -> None:
         resource = LakehouseDbtCliResource.for_project(project, self._environment)
+        if has_packages(project):  # the demo's models are a local package (offline, a symlink)
+            resource.cli(["deps", "--quiet"], target_path=project.target_path).wait()
         resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def has_packages(project: DbtProject) -> bool:
+    """Whether the project declares packages, which ``dbt deps`` installs before dbt can parse.
+    Always re-installed when declared, as dagster-dbt does: a stale install is worse than 2 s."""
+    return any((Path(project.project_dir) / name).exists() for name in ("packages.yml", "dependencies.yml"))
 
 
 @cache

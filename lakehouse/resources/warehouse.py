@@ -1,66 +1,27 @@
-"""The DuckDB warehouse file where dbt builds the gold marts, and the lock its users share.
+"""The DuckDB warehouse file where dbt builds the gold marts.
 
-DuckDB lets one process at a time hold a database file open for writing, and a second process
-does not wait: it fails at once ("Could not set lock on file"). dbt (gold), the quality ledger's
-sensor and the commands all open the warehouse from their own processes, so every one of them
-takes ``warehouse_lock`` first: gold waits its turn, a sensor tick skips and retries.
+Every process that opens it takes the warehouse's lock first (``lakehouse/warehouse_lock.py``,
+re-exported here): DuckDB lets one process hold the file, and a second one fails at once.
 """
 
 from __future__ import annotations
 
-import fcntl
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from lakehouse.warehouse_lock import (
+    COMMAND_WAIT_SECONDS,
+    GOLD_WAIT_SECONDS,
+    WarehouseBusy,
+    warehouse_lock,
+)
+
 if TYPE_CHECKING:
     import duckdb
 
-# How long a run waits for another user of the warehouse (a dbt build takes seconds to minutes).
-GOLD_WAIT_SECONDS = 30 * 60
-# How long a command waits (the ledger's sync takes well under a second).
-COMMAND_WAIT_SECONDS = 120
-
-
-class WarehouseBusy(Exception):
-    """Another process holds the warehouse and did not let go in time."""
-
-
-@contextmanager
-def warehouse_lock(
-    path: str, *, wait_seconds: float, on_wait: Callable[[], None] | None = None
-) -> Iterator[None]:
-    """Hold the warehouse's lock (``<file>.lock``, an advisory ``flock``) for the block.
-
-    ``wait_seconds=0`` tries once. ``on_wait`` is called once if the lock is taken, so a run can
-    say why it pauses. Released when the block ends or the process dies (the kernel drops it).
-    """
-    lock_path = Path(f"{path}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_seconds
-    with open(lock_path, "a") as handle:
-        waited = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"warehouse {path} is in use by another process (lock {lock_path})"
-                    ) from None
-                if on_wait and not waited:
-                    on_wait()
-                waited = True
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+__all__ = ["COMMAND_WAIT_SECONDS", "GOLD_WAIT_SECONDS", "DuckDBWarehouse", "WarehouseBusy", "warehouse_lock"]
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):

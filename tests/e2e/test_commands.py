@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +18,7 @@ from lakehouse.demo.generate import generate
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
-from tests.helpers import REPO, make_settings, rows
+from tests.helpers import REPO, make_settings, rows, write_landing
 
 pytestmark = pytest.mark.slow
 
@@ -101,11 +101,27 @@ def test_a_bad_partition_key_is_refused_by_name(tmp_path: Path) -> None:
     assert "2026-02-30" in done.stdout + done.stderr
 
 
+RETURNS = """\
+name: returns
+owner: returns-team@example.com
+extract: {kind: files, path: "returns/{date}/*.jsonl", format: jsonl}
+partitions: {start: 2026-01-01, event_time: returned_at, lookback_days: 1}
+primary_key: [return_id]
+columns:
+  - {name: return_id,   type: string,    nullable: false}
+  - {name: reason,      type: string}
+  - {name: returned_at, type: timestamp, nullable: false}
+freshness: {max_lag: 6h}
+"""
+
+
 def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
+    """Beside a contract of the user's own, whose files the demo does not make: it is not touched."""
     settings = make_settings(tmp_path)
     env = environment(settings, tmp_path / "home")
     env["LAKEHOUSE_PROJECT_DIR"] = str(tmp_path)  # the demo writes .env beside the project
     shutil.copytree(REPO / "sources", tmp_path / "sources")
+    (tmp_path / "sources" / "returns.yaml").write_text(RETURNS)
     env["LAKEHOUSE_SOURCES_DIR"] = str(tmp_path / "sources")
     env["LAKEHOUSE_DBT_PROJECT_DIR"] = str(REPO / "dbt_models")
     done = run(
@@ -136,6 +152,7 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
         assert sorted(
             instance.get_materialized_partitions(dg.AssetKey.from_user_string("gold/fct_daily_sales"))
         ) == ["2026-04-29", "2026-04-30", "2026-05-01", "2026-05-02", "2026-05-03"]
+        assert not instance.get_materialized_partitions(dg.AssetKey(["bronze", "returns"]))
 
 
 def test_definitions_validate_names_a_bad_contract(tmp_path: Path, sources_dir: Path) -> None:
@@ -167,7 +184,7 @@ def test_the_checks_command_passes_on_sample_data_and_fails_when_an_error_rule_d
     settings = make_settings(tmp_path, sources)
     env = environment(settings, tmp_path / "home")
     env["LAKEHOUSE_PROJECT_DIR"] = str(tmp_path)
-    command = [str(BIN / "lakehouse"), "checks", "run", "--days", "3", "--orders-per-day", "150"]
+    command = [str(BIN / "lakehouse"), "checks", "run", "--demo", "--days", "3", "--orders-per-day", "150"]
     done = run(command, env, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     header = next(line for line in done.stdout.splitlines() if line.startswith("asset"))
@@ -191,3 +208,40 @@ def test_the_checks_command_passes_on_sample_data_and_fails_when_an_error_rule_d
     broken = run(command, env, tmp_path)
     assert broken.returncode == 1  # the source is not skipped: CI must not pass without it
     assert "orders.yaml" in broken.stderr and "unknown type 'integr'" in broken.stderr
+
+
+def test_the_checks_command_checks_the_users_own_sources_over_the_days_asked(tmp_path: Path) -> None:
+    """Without --demo: the user's sources (not the demo's, whose files are not there) over the
+    latest complete day by default; bad ranges and demo-only options are refused before any run."""
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    (sources / "returns.yaml").write_text(RETURNS)
+    settings = make_settings(tmp_path, sources)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    write_landing(
+        settings.landing_root,
+        f"returns/{yesterday}/r.jsonl",
+        "\n".join(
+            f'{{"return_id": "r{i}", "reason": "damaged", "returned_at": "{yesterday}T{i:02}:00:00Z"}}'
+            for i in range(3)
+        ),
+        arrived=yesterday,
+    )
+    env = environment(settings, tmp_path / "home")
+    env["LAKEHOUSE_PROJECT_DIR"] = str(tmp_path)
+    lakehouse = str(BIN / "lakehouse")
+    done = run([lakehouse, "checks", "run"], env, tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"Materialising {yesterday}..{yesterday}" in done.stdout
+    assert "bronze/returns" in done.stdout and "freshness_check" in done.stdout
+    assert "bronze/orders" not in done.stdout and "gold/" not in done.stdout
+
+    reversed_range = run(
+        [lakehouse, "checks", "run", "--start", "2026-05-02", "--end", "2026-05-01"], env, tmp_path
+    )
+    assert (
+        reversed_range.returncode == 2
+        and "--start 2026-05-02 is after --end 2026-05-01" in reversed_range.stderr
+    )
+    seeded = run([lakehouse, "checks", "run", "--seed", "3"], env, tmp_path)
+    assert seeded.returncode == 2 and "use them with --demo" in seeded.stderr

@@ -74,13 +74,14 @@ RETURNS_SOURCE = """
       - name: returns
         config:
           event_time: _event_date
-        meta:
-          delta_table_path: "{{ env_var('LAKEHOUSE_LAKE_ROOT') }}/silver/returns"
 """
+
+# The names the demo's staging models used to take: the user's project owns them now.
+STG_ORDERS = "select order_id, status from {{ source('silver', 'orders') }}"
 
 DAILY_RETURNS = """
 {{ config(materialized='incremental', incremental_strategy='microbatch', event_time='return_date',
-          batch_size='day') }}
+          batch_size='day', begin='2026-01-01') }}
 select _event_date as return_date, count(*) as returns, sum(refund) as refunded
 from {{ source('silver', 'returns') }}
 where dq_valid
@@ -91,12 +92,20 @@ group by 1
 def test_a_gold_model_for_the_new_source_is_a_dbt_model_and_a_parse(
     tmp_path: Path, sources_dir: Path
 ) -> None:
-    """The README's recipe: a silver source entry, a model, `lakehouse dbt parse`; no Python."""
+    """The README's recipe: a silver source entry, a model, `lakehouse dbt parse`; no Python.
+    The project's own models take the usual names (stg_orders) beside the demo's package."""
     project = tmp_path / "dbt_models"
-    shutil.copytree(REPO / "dbt_models", project, ignore=shutil.ignore_patterns("logs", "gold_dbt_models-*"))
-    sources_yml = project / "models" / "staging" / "_silver__sources.yml"
-    sources_yml.write_text(sources_yml.read_text().rstrip("\n") + "\n" + RETURNS_SOURCE)
-    (project / "models" / "marts" / "fct_daily_returns.sql").write_text(DAILY_RETURNS)
+    shutil.copytree(
+        REPO / "dbt_models",
+        project,
+        ignore=shutil.ignore_patterns("logs", "target", "dbt_packages"),
+    )
+    sources_yml = project / "models" / "_silver__sources.yml"
+    sources_yml.write_text(
+        sources_yml.read_text().replace("    tables: []\n", "    tables:" + RETURNS_SOURCE)
+    )
+    (project / "models" / "fct_daily_returns.sql").write_text(DAILY_RETURNS)
+    (project / "models" / "stg_orders.sql").write_text(STG_ORDERS)
     (sources_dir / "returns.yaml").write_text(RETURNS)
     env = {
         "LAKEHOUSE_PROJECT_DIR": str(REPO),
@@ -116,8 +125,11 @@ def test_a_gold_model_for_the_new_source_is_a_dbt_model_and_a_parse(
     settings = Settings.from_env(env)
     Path(settings.landing_root).mkdir(parents=True)
     defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
     mart = dg.AssetKey(["gold", "fct_daily_returns"])
-    assert dg.AssetKey(["silver", "returns"]) in defs.resolve_asset_graph().get(mart).parent_keys
+    assert dg.AssetKey(["silver", "returns"]) in graph.get(mart).parent_keys
+    assert dg.AssetKey(["silver", "orders"]) in graph.get(dg.AssetKey(["gold", "stg_orders"])).parent_keys
+    assert dg.AssetKey(["gold", "fct_daily_sales"]) in graph.get_all_asset_keys()  # the demo's, still there
 
     day = date(2026, 6, 1)
     write_landing(settings.landing_root, "returns/2026-06-01/r.jsonl", RETURNS_FILE, arrived=day)

@@ -310,3 +310,16 @@ def test_dbt_tests_are_asset_checks_that_block_unless_dbt_says_warn(pipeline: Pi
     assert all(spec.blocking for name, spec in specs.items() if name != warned), specs
     results = [e for e in pipeline.first.get_asset_check_evaluations() if e.check_name == warned]
     assert results and results[0].passed and not results[0].blocking
+
+
+def test_tests_of_sources_and_ephemeral_models_are_evaluated_checks(pipeline: Pipeline) -> None:
+    """The demo's staging models are ephemeral (no asset): their tests are checks of the marts
+    compiled from them; its source test is a check of silver/orders. The daily step (the demo's
+    only gold step) asks dbt for them by name, and reports each."""
+    evaluated = {
+        (e.asset_key.to_user_string(), e.check_name): e.passed
+        for e in pipeline.first.get_asset_check_evaluations()
+    }
+    assert evaluated[("gold/fct_daily_sales", "not_null_stg_demo__orders_order_id")]  # named by its meta
+    assert evaluated[("gold/customer_segment_daily_sales", "not_null_stg_demo__customers_customer_id")]
+    assert evaluated[("silver/orders", "source_not_null_silver_orders_order_id")]

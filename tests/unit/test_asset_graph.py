@@ -38,3 +38,15 @@ def describe_graph(defs: dg.Definitions) -> dict[str, dict]:
 
 def test_the_asset_graph_matches_its_snapshot(tmp_path: Path, snapshot) -> None:
     assert describe_graph(build_definitions(make_settings(tmp_path))) == snapshot
+
+
+def test_every_asset_that_runs_has_a_single_run_backfill_policy(tmp_path: Path) -> None:
+    """Dagster's CLI refuses a partition range (the README's `dg launch --assets '*'
+    --partition-range`) if any selected asset lacks one, with a message that names none."""
+    graph = build_definitions(make_settings(tmp_path)).resolve_asset_graph()
+    missing = [
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_executable and graph.get(key).backfill_policy != dg.BackfillPolicy.single_run()
+    ]
+    assert not missing

@@ -11,7 +11,7 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_orders') }}
+    select * from {{ ref('stg_demo__orders') }}
 
 ),
 

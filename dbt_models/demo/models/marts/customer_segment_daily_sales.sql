@@ -14,14 +14,14 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_orders') }}
+    select * from {{ ref('stg_demo__orders') }}
     where dq_valid
 
 ),
 
 customer_versions as (
 
-    select * from {{ ref('stg_customers') }}
+    select * from {{ ref('stg_demo__customers') }}
 
 ),
 

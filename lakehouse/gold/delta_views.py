@@ -1,0 +1,162 @@
+"""Silver Delta tables as DuckDB views in the warehouse: DuckDB's own Parquet scan of the exact
+files of the table's current version.
+
+Why not an Arrow dataset (dbt-duckdb's ``delta`` plugin): a delta-rs MERGE writes Parquet whose
+embedded Arrow schema says ``string_view``, and pyarrow cannot evaluate the string filters DuckDB
+pushes into the dataset on those files (``Function 'greater_equal' has no kernel matching input
+types (string, string_view)``), so any view, test or model that filters a string column failed.
+And a registered Arrow object exists only inside the dbt process, so the plugin's views dangled
+in the warehouse after dbt exited, and a model materialised as a view broke with them.
+
+DuckDB's Parquet reader reads the Parquet types (text is text, whatever the Arrow annotation
+says), and a ``read_parquet`` view over a list of files persists in the file: dbt models, dbt
+tests and anyone who opens the warehouse afterwards read the same thing, with filters and
+partition pruning pushed into the scan (``hive_partitioning`` on Delta's partition folders). The
+view is the version dbt last read: files a later commit replaces stay on disk until a vacuum,
+which the platform does not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from lakehouse.tables.location import TableLocation
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+# Marks the views this module owns, so a refresh can drop those whose table is gone and nothing else.
+COMMENT_PREFIX = "lakehouse silver view of "
+
+
+class DeltaViewError(Exception):
+    """A Delta table that cannot be published as a view, with the reason."""
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class DeltaView:
+    """The ``CREATE VIEW`` statement for one Delta table's current version."""
+
+    name: str
+    location: TableLocation
+    version: int
+    sql: str
+
+    @property
+    def comment(self) -> str:
+        return f"{COMMENT_PREFIX}{self.location.uri} at version {self.version}"
+
+
+def delta_tables(root: str) -> Iterator[tuple[str, TableLocation]]:
+    """The Delta tables directly under ``root`` (a folder with a ``_delta_log``), by folder name."""
+    base = Path(root)
+    if not base.is_dir():
+        return
+    for child in sorted(base.iterdir()):
+        if (child / "_delta_log").is_dir():
+            yield child.name, TableLocation(str(child))
+
+
+def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
+    """DuckDB's name for each column's type, as DuckDB maps the Arrow type."""
+    relation = con.from_arrow(schema.empty_table())
+    return {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
+
+
+def build_view(
+    con: duckdb.DuckDBPyConnection, schema_name: str, name: str, location: TableLocation
+) -> DeltaView:
+    """The view of the table's current version: its data files, its columns in the table's order
+    and types (a column no file has yet, from a later schema, is NULL)."""
+    import pyarrow as pa
+
+    if not location.is_local:
+        raise DeltaViewError(f"{location.uri}: silver views read local tables only so far")
+    table = location.open()
+    if table is None:
+        raise DeltaViewError(f"{location.uri}: not a Delta table")
+    schema = pa.schema(table.schema().to_arrow())
+    partitions = list(table.metadata().partition_columns)
+    types = duckdb_types(con, schema)
+    root = location.uri.removeprefix("file://").rstrip("/")
+    actions = pa.table(table.get_add_actions(flatten=True))
+    files = [f"{root}/{unquote(path)}" for path in actions.column("path").to_pylist()]
+    check_partition_folders(location, actions, partitions)
+
+    target = f"{quote(schema_name)}.{quote(name)}"
+    if not files:  # an empty table: the right columns, no rows
+        columns = ", ".join(f"CAST(NULL AS {types[c]}) AS {quote(c)}" for c in schema.names)
+        return DeltaView(
+            name,
+            location,
+            table.version(),
+            f"CREATE OR REPLACE VIEW {target} AS SELECT {columns} WHERE false",
+        )
+
+    hive_types = ", ".join(f"{literal(c)}: {types[c]}" for c in partitions)
+    scan = (
+        f"read_parquet([{', '.join(literal(f) for f in files)}], union_by_name = true, "
+        f"hive_partitioning = {'true' if partitions else 'false'}"
+        + (f", hive_types = {{{hive_types}}}" if partitions else "")
+        + ")"
+    )
+    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+    columns = ", ".join(
+        quote(c) if c in present else f"CAST(NULL AS {types[c]}) AS {quote(c)}" for c in schema.names
+    )
+    return DeltaView(
+        name, location, table.version(), f"CREATE OR REPLACE VIEW {target} AS SELECT {columns} FROM {scan}"
+    )
+
+
+def check_partition_folders(location: TableLocation, actions: pa.Table, partitions: list[str]) -> None:
+    """DuckDB takes partition values from the folder names (``_event_date=2026-04-01/``), Delta
+    from its log: refuse a table where they differ rather than show wrong days."""
+    for column in partitions:
+        values = actions.column(f"partition.{column}").to_pylist()
+        for path, value in zip(actions.column("path").to_pylist(), values, strict=True):
+            expected = f"{column}={'__HIVE_DEFAULT_PARTITION__' if value is None else value}"
+            if expected not in unquote(path).split("/"):
+                raise DeltaViewError(
+                    f"{location.uri}: file {path} holds {column}={value} in the Delta log but not "
+                    f"in its folder name; DuckDB would read the wrong {column}"
+                )
+
+
+def publish(con: duckdb.DuckDBPyConnection, schema_name: str, root: str) -> list[DeltaView]:
+    """(Re)create one view per Delta table under ``root`` in ``schema_name``, and drop the views
+    this module made for tables that are gone, in one transaction."""
+    views = [build_view(con, schema_name, name, location) for name, location in delta_tables(root)]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema_name)}")
+        for view in views:
+            con.execute(view.sql)
+            con.execute(f"COMMENT ON VIEW {quote(schema_name)}.{quote(view.name)} IS {literal(view.comment)}")
+        wanted = {view.name for view in views}
+        stale = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = ? AND starts_with(comment, ?)",
+            [schema_name, COMMENT_PREFIX],
+        ).fetchall()
+        for (name,) in stale:
+            if name not in wanted:
+                con.execute(f"DROP VIEW {quote(schema_name)}.{quote(name)}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return views
