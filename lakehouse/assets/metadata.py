@@ -170,6 +170,15 @@ def silver_metadata(result: SilverResult) -> dict[str, Any]:
     return metadata
 
 
+def as_whole_table(metadata: dict[str, Any], rows: int) -> dict[str, Any]:
+    """A table refreshed whole has one materialisation: its run totals are its own numbers, shown
+    as numbers (``dagster/row_count``, plotted), not folded into ``run_totals`` as for a range."""
+    totals = metadata.get(RUN_TOTALS)
+    lifted = dict(getattr(totals, "value", totals) or {})
+    rest = {k: v for k, v in metadata.items() if k not in (RUN_TOTALS, "per_day")}
+    return {**rest, **lifted, "dagster/row_count": rows}
+
+
 def record_restated_days(context: dg.AssetExecutionContext, key: dg.AssetKey, days: DayMetadata) -> None:
     """Only the lookback days of ``days`` (those before the run's range), as ``record_days``."""
     start = date.fromisoformat(context.partition_key_range.start)

@@ -18,7 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-from lakehouse.assets.metadata import bronze_days, bronze_metadata, record_days
+from lakehouse.assets.metadata import as_whole_table, bronze_days, bronze_metadata, record_days
 from lakehouse.assets.partitions import partition_window
 from lakehouse.bronze.ingest import BronzeResult, PairWriteError, ingest_planned
 from lakehouse.bronze.pairing import PairMismatchError, repair_unpaired
@@ -110,9 +110,10 @@ def materialize_bronze(
     )
     if contract.partitions.partitioned:
         record_days(context, key, bronze_days(result, outcomes), multi_asset=True)
-    yield dg.MaterializeResult(
-        asset_key=key, metadata={**bronze_metadata(result), **_receipt(result, repaired)}
-    )
+    metadata = {**bronze_metadata(result), **_receipt(result, repaired)}
+    if not contract.partitions.partitioned:
+        metadata = as_whole_table(metadata, result.rows_written)
+    yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield from report(context, selected_checks(context, outcomes))
 
 

@@ -202,9 +202,16 @@ class _LineageInputs:
         if self._schemas is None:
             self._schemas = {}
             for source in self._run.get("sources", {}).values():
-                columns = delta_source_columns(self._con, source)
-                if columns and source.get("relation_name"):
-                    self._schemas[source["relation_name"]] = columns
+                relation = source.get("relation_name")
+                if not relation:
+                    continue
+                # A silver source is a view in the warehouse (gold/delta_views.py); a source of
+                # dbt-duckdb's delta plugin exists only in dbt's process, so its Delta table says.
+                columns = {n: t for n, t, _ in relation_columns(self._con, relation)} or delta_source_columns(
+                    self._con, source
+                )
+                if columns:
+                    self._schemas[relation] = columns
             for node in self._run.get("nodes", {}).values():
                 if node.get("resource_type") == "model" and node.get("relation_name"):
                     columns = {n: t for n, t, _ in relation_columns(self._con, node["relation_name"])}

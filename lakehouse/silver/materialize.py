@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from lakehouse.assets.metadata import record_days, silver_days, silver_metadata
+from lakehouse.assets.metadata import as_whole_table, record_days, silver_days, silver_metadata
 from lakehouse.assets.partitions import partition_window
 from lakehouse.bronze.pii_keys import FINGERPRINT
 from lakehouse.checks.outcome import report, with_metadata
@@ -95,5 +95,8 @@ def materialize_silver(
     if days and not whole:
         counts = rows_and_flagged_per_day(silver, days[0], days[-1])
         record_days(context, key, silver_days(counts, outcomes), multi_asset=True)
-    yield dg.MaterializeResult(asset_key=key, metadata={**silver_metadata(result), **receipt})
+    metadata = {**silver_metadata(result), **receipt}
+    if whole:
+        metadata = as_whole_table(metadata, sum(result.rows_by_day.values()))
+    yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield from report(context, selected_checks(context, outcomes))

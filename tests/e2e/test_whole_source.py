@@ -47,14 +47,19 @@ quality:
 volume: {min_rows: 1}
 """
 
-SOURCE = """
+SOURCES = """
+version: 2
+sources:
+  - name: silver
+    tables:
+      - name: orders
+        config:
+          event_time: _event_date
       - name: currencies
-        meta:
-          delta_table_path: "{{ env_var('LAKEHOUSE_LAKE_ROOT') }}/silver/currencies"
 """
 
 MART = """
-{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='order_date',
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='order_date', begin='2026-01-01',
           batch_size='day') }}
 select o._event_date as order_date, c.name as currency_name, count(*) as orders,
        sum(o.amount * c.eur_rate) as revenue_eur
@@ -91,9 +96,9 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory):
     (sources / "currencies.yaml").write_text(CURRENCIES)
     project = root / "dbt_models"
     shutil.copytree(REPO / "dbt_models", project, ignore=shutil.ignore_patterns("logs", "gold_dbt_models-*"))
-    sources_yml = project / "models" / "staging" / "_silver__sources.yml"
-    sources_yml.write_text(sources_yml.read_text().rstrip("\n") + "\n" + SOURCE)
-    (project / "models" / "marts" / "fct_revenue_by_currency.sql").write_text(MART)
+    # The user's own project (beside the demo's package): the silver tables it reads, and a mart.
+    (project / "models" / "_silver__sources.yml").write_text(SOURCES)
+    (project / "models" / "fct_revenue_by_currency.sql").write_text(MART)
     env = {
         "LAKEHOUSE_PROJECT_DIR": str(REPO),
         "LAKEHOUSE_DATA_DIR": str(root / "data"),
