@@ -65,10 +65,16 @@ EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiproce
 
 
 def executor(name: str) -> dg.ExecutorDefinition:
+    if name == "celery":
+        from lakehouse.deploy.celery import celery_executor
+
+        return celery_executor()
     try:
         return EXECUTORS[name]
     except KeyError:
-        raise ValueError(f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}") from None
+        raise ValueError(
+            f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join([*EXECUTORS, 'celery'])}"
+        ) from None
 
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:

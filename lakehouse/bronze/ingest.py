@@ -25,6 +25,7 @@ from lakehouse.bronze.records import STAGED, FileReport, stage_file, staging_con
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between
+from lakehouse.landing.zone import LandingZone
 from lakehouse.tables.delta import replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, ident, literal, scalar
@@ -69,7 +70,7 @@ def ingest_range(
     *,
     start: date,
     end: date,
-    landing_root: str,
+    landing_root: LandingZone,
     bronze: TableLocation,
     quarantine: TableLocation,
     pii_key: str | None,

@@ -12,8 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lakehouse.contracts.model import FilesExtract
+if TYPE_CHECKING:
+    from lakehouse.contracts.model import Extract
+    from lakehouse.landing.zone import LandingZone
 
 
 class LandingUnavailableError(RuntimeError):
@@ -29,8 +32,13 @@ class LandingFile:
     size: int
 
 
-def files_for_day(landing_root: str, extract: FilesExtract, day: date) -> list[LandingFile]:
-    """The files delivered on ``day``, sorted by path."""
+def files_for_day(landing_root: str | LandingZone, extract: Extract, day: date) -> list[LandingFile]:
+    """The files delivered on ``day``, sorted by path (an S3 zone lists and downloads them)."""
+    if not isinstance(landing_root, str) or "://" in landing_root:
+        from lakehouse.landing.zone import landing_zone
+
+        zone = landing_zone(landing_root) if isinstance(landing_root, str) else landing_root
+        return zone.files_for_day(extract, day)  # type: ignore[union-attr]
     root = Path(landing_root)
     if not root.is_dir():
         raise LandingUnavailableError(f"landing root {landing_root} does not exist or is not a directory")
@@ -52,5 +60,7 @@ def files_for_day(landing_root: str, extract: FilesExtract, day: date) -> list[L
     return found
 
 
-def files_for_days(landing_root: str, extract: FilesExtract, days: Iterable[date]) -> list[LandingFile]:
+def files_for_days(
+    landing_root: str | LandingZone, extract: Extract, days: Iterable[date]
+) -> list[LandingFile]:
     return [f for day in days for f in files_for_day(landing_root, extract, day)]

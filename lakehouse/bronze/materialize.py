@@ -38,7 +38,7 @@ def materialize_bronze(
         contract,
         start=start,
         end=end,
-        landing_root=lake.landing_root,
+        landing_root=lake.landing(),
         bronze=bronze,
         quarantine=quarantine,
         allow_missing_files=config.allow_missing_files,

@@ -93,12 +93,12 @@ def slo(days: int) -> None:
     from lakehouse.checks.ledger import sync_ledger
     from lakehouse.checks.slo import HEADERS, slo_report
     from lakehouse.contracts.loader import load_contracts
-    from lakehouse.resources import LakeStorage
+    from lakehouse.resources import lake_storage
 
     with dg.DagsterInstance.get() as instance:
         sync_ledger(instance, settings.warehouse_path)
     contracts = [loaded.contract for loaded in load_contracts(settings.sources_dir)]
-    lake = LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root)
+    lake = lake_storage(settings, env_vars=False)
     report = slo_report(contracts, settings.warehouse_path, lake, days)
     click.echo(f"Data SLOs over the last {days} days")
     click.echo(markdown_table(HEADERS, [r.cells() for r in report]))
