@@ -9,6 +9,7 @@ over any directory: it reads files, and writes nothing, the process environment 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import dagster as dg
@@ -23,6 +24,7 @@ from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
 from lakehouse.resources import PlatformResources
+from lakehouse.resources.secrets import isolate_missing_secrets
 from lakehouse.settings import Settings
 
 log = logging.getLogger("lakehouse")
@@ -79,7 +81,7 @@ def executor(name: str) -> dg.ExecutorDefinition:
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
     """``strict`` (default: ``settings.strict_contracts``) makes an invalid contract fatal."""
-    contracts = load_contracts(settings.sources_dir)
+    contracts = isolate_missing_secrets(load_contracts(settings.sources_dir), os.environ)
     report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
     days = calendar(loaded.contract for loaded in contracts)
     resources = PlatformResources.from_settings(settings)

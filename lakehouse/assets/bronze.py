@@ -13,6 +13,12 @@ from lakehouse.bronze.run_config import BronzeRunConfig
 from lakehouse.checks.specs import bronze_check_specs
 from lakehouse.contracts.loader import ContractSet, LoadedContract
 from lakehouse.resources import PlatformResources
+from lakehouse.resources.secrets import secret_env, secret_key, secret_resources
+
+
+def live_source_resources(contract) -> list[str]:
+    """A postgres or http source also needs its secret (when it has one)."""
+    return [secret_key(contract)] if secret_env(contract) else []
 
 
 def bronze_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -33,7 +39,7 @@ def bronze_asset(loaded: LoadedContract, calendar: dg.PartitionsDefinition) -> d
             "dagster/column_schema": column_schema(contract),
             "pii_columns": dg.MetadataValue.json(contract.pii_columns),
         },
-        resources={"lake", "pii"} if contract.pii_columns else {"lake"},
+        resources={"lake", *(["pii"] if contract.pii_columns else []), *live_source_resources(contract)},
     )
     def _bronze(context: dg.AssetExecutionContext, config: BronzeRunConfig):
         from lakehouse.bronze.materialize import materialize_bronze  # engines load for runs only
@@ -48,5 +54,5 @@ def bronze_definitions(
 ) -> dg.Definitions:
     return dg.Definitions(
         assets=[bronze_asset(loaded, calendar) for loaded in contracts],
-        resources=resources.pick("lake", "pii"),
+        resources={**resources.pick("lake", "pii"), **secret_resources(list(contracts))},
     )

@@ -23,6 +23,7 @@ from lakehouse.checks.reconciliation import bronze_reconciliation
 from lakehouse.checks.volume import volume
 from lakehouse.contracts.loader import LoadedContract
 from lakehouse.contracts.schema import EVENT_DATE
+from lakehouse.extract.step import extract_step
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
 
@@ -34,6 +35,7 @@ def materialize_bronze(
     start, end = partition_window(context)
     lake = context.resources.lake
     bronze, quarantine = lake.table("bronze", contract.name), lake.table("quarantine", contract.name)
+    extraction = extract_step(context, loaded, start, end)  # postgres/http: read into landing first
     plan = plan_bronze(
         contract,
         start=start,
@@ -67,6 +69,8 @@ def materialize_bronze(
         run_id=context.run_id,
         commit_metadata={"contract_version": loaded.version},
     )
+    if extraction is not None:  # bronze committed: only now may the watermark move
+        extraction.commit(context.run_id, result.restated_start, result.end)
     _log(context, contract.name, result)
     # Before the run's own materialisations, so that the latest one (which carries the data
     # version Dagster's provenance tracking compares with) is of a partition of the run.
@@ -74,7 +78,8 @@ def materialize_bronze(
     record_restated_days(
         context, key, {d: {"rows": c.written, "rows_quarantined": c.quarantined} for d, c in restated.items()}
     )
-    yield dg.MaterializeResult(metadata=bronze_metadata(result))
+    extracted = extraction.metadata() if extraction is not None else {}
+    yield dg.MaterializeResult(metadata={**bronze_metadata(result), **extracted})
     outcomes = _checks(plan, result, breaker, key, bronze, quarantine)
     yield from report(context, with_metadata(outcomes, contract_version=loaded.version))
 

@@ -12,7 +12,7 @@ Secrets are never in a contract: it names the environment variable that holds th
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlparse
 
@@ -59,7 +59,7 @@ class _Strict(BaseModel):
 class _Incremental(_Strict):
     """What both live kinds share: the watermark, its lookback, and where their files land."""
 
-    # A declared timestamp or date column; each run reads rows whose value is after the last
+    # A declared timestamp column; each run reads rows whose value is after the last
     # committed watermark minus ``lookback`` and before the end of the run's last day.
     watermark: str
     # Rows whose watermark is set backwards (a transaction that commits late with an earlier
@@ -81,7 +81,18 @@ class _Incremental(_Strict):
             raise ValueError("must contain '{date}' exactly once (the watermark's day of the files)")
         if value.startswith("/") or "://" in value or ".." in value.split("/"):
             raise ValueError("must be relative to the landing root (no leading '/', '..' or scheme)")
+        name = value.rsplit("/", 1)[-1]
+        if name.count("*") != 1 or set("?[]{}") & set(name.replace("{date}", "")) or "{date}" in name:
+            raise ValueError(
+                "the file name must have one '*' (each extraction writes a file of its own there) "
+                "and no other pattern, e.g. <source>/{date}/*.parquet"
+            )
         return value
+
+    def file_path(self, day: date, stem: str) -> str:
+        """Where one extraction's file of ``day`` lands (the pattern with ``*`` = ``stem``)."""
+        folder, _, name = self.path.replace("{date}", day.isoformat()).rpartition("/")
+        return f"{folder}/{name.replace('*', stem)}" if folder else name.replace("*", stem)
 
     @property
     def lookback_delta(self) -> timedelta:

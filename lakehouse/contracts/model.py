@@ -306,7 +306,7 @@ class SourceContract(_Strict):
                 raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
 
         if isinstance(self.extract, PostgresExtract | HttpExtract):
-            need("extract.watermark", self.extract.watermark, types=("timestamp", "date"), non_nullable=True)
+            need("extract.watermark", self.extract.watermark, types=("timestamp",), non_nullable=True)
         need(
             "partitions.event_time",
             self.partitions.event_time,
