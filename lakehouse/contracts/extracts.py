@@ -37,12 +37,12 @@ def _env_name(value: str) -> str:
 
 EnvName = Annotated[str, AfterValidator(_env_name)]
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"^(\d+)\s*(ms|s|m|h|d)$")
+_UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_seconds(text: str) -> timedelta:
-    """``'30s'``, ``'15m'``, ``'2h'``, ``'1d'`` (``'0m'`` is allowed: no lookback)."""
+    """``'250ms'``, ``'30s'``, ``'15m'``, ``'2h'``, ``'1d'`` (``'0m'`` is allowed: no lookback)."""
     match = _DURATION.match(str(text).strip())
     if not match:
         raise ValueError(f"expected a duration like '30s', '15m', '2h' or '1d', got {text!r}")

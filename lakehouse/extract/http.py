@@ -128,11 +128,7 @@ class Client:
                     )
                 else:
                     return json.loads(response.content, parse_float=Decimal), response
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as error:
+            except requests.RequestException as error:  # refused, reset, timed out, truncated
                 problem = f"{type(error).__name__} ({str(error).split(':')[0][:120]})"
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 problem = (
