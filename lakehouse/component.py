@@ -54,9 +54,10 @@ class LakehouseComponent(dg.Component, dg.Model, dg.Resolvable):
     landing_root: str | None = Field(default=None, description="Where source files arrive.")
     lake_root: str | None = Field(default=None, description="Root of the Delta tables.")
     warehouse_path: str | None = Field(default=None, description="The DuckDB warehouse file.")
-    executor: Literal["in_process", "multiprocess", "celery"] | None = Field(
+    executor: Literal["in_process", "multiprocess", "celery", "k8s"] | None = Field(
         default=None,
-        description="in_process: one process per run; multiprocess: one per step; celery: steps on Celery workers.",
+        description="in_process: one process per run; multiprocess: one per step; celery: steps on "
+        "Celery workers; k8s: steps as Kubernetes Jobs.",
     )
     strict_contracts: bool | None = Field(
         default=None, description="Fail loading on an invalid contract instead of skipping it."

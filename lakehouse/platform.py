@@ -68,14 +68,18 @@ EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiproce
 
 def executor(name: str) -> dg.ExecutorDefinition:
     if name == "celery":
-        from lakehouse.deploy.celery import celery_executor
+        from lakehouse.deploy.executors import celery_executor
 
         return celery_executor()
+    if name == "k8s":
+        from lakehouse.deploy.executors import k8s_executor
+
+        return k8s_executor(os.environ.get("LAKEHOUSE_K8S_EXECUTOR_CONFIG"))
     try:
         return EXECUTORS[name]
     except KeyError:
         raise ValueError(
-            f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join([*EXECUTORS, 'celery'])}"
+            f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join([*EXECUTORS, 'celery', 'k8s'])}"
         ) from None
 
 

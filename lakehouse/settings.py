@@ -24,7 +24,7 @@ AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TO
 # The Celery executor's broker and result backend: URLs that may hold a password, so they are
 # not settings; the executor's config refers to the variables, resolved only where a run starts.
 CELERY_VARIABLES = ("LAKEHOUSE_CELERY_BROKER_URL", "LAKEHOUSE_CELERY_BACKEND_URL")
-EXECUTOR_NAMES = ("in_process", "multiprocess", "celery")
+EXECUTOR_NAMES = ("in_process", "multiprocess", "celery", "k8s")
 
 
 class MissingSettingError(ValueError):

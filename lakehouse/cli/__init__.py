@@ -11,6 +11,7 @@ from lakehouse.cli.checks import checks
 from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
+from lakehouse.cli.deploy import deploy
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +24,4 @@ main.add_command(demo)
 main.add_command(contract)
 main.add_command(dbt)
 main.add_command(checks)
+main.add_command(deploy)

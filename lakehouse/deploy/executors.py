@@ -1,4 +1,4 @@
-"""The Celery executor (``LAKEHOUSE_EXECUTOR=celery``): each step is a task on a Celery worker.
+"""Executors for real infrastructure: Celery workers (``LAKEHOUSE_EXECUTOR=celery``) and Kubernetes Jobs (``k8s``).
 
 Broker and result backend come from ``LAKEHOUSE_CELERY_BROKER_URL`` and
 ``LAKEHOUSE_CELERY_BACKEND_URL``, referenced as ``{env: ...}`` so the URLs (and any password in
@@ -23,3 +23,20 @@ def celery_executor() -> dg.ExecutorDefinition:
         {"broker": {"env": BROKER_ENV}, "backend": {"env": BACKEND_ENV}},
         name="celery",
     )
+
+
+def k8s_executor(config_path: str | None) -> dg.ExecutorDefinition:
+    """``LAKEHOUSE_EXECUTOR=k8s``: dagster-k8s's ``k8s_job_executor``, each step a Kubernetes Job,
+    configured by the ``execution.config`` of ``config_path`` (deploy/k8s/executor.yaml) when given;
+    what it leaves unset comes from the K8sRunLauncher."""
+    from pathlib import Path
+
+    import yaml
+    from dagster_k8s import k8s_job_executor
+
+    if not config_path:
+        return k8s_job_executor
+    config = ((yaml.safe_load(Path(config_path).read_text()) or {}).get("execution") or {}).get(
+        "config"
+    ) or {}
+    return k8s_job_executor.configured(config, name="k8s")
