@@ -8,6 +8,8 @@ all three. The landing zone keeps the source-faithful copy of what was read.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -19,6 +21,21 @@ from lakehouse.extract.run import Extraction, extract_for_run
 from lakehouse.extract.watermarks import WatermarkStore
 from lakehouse.resources.secrets import secret_env, secret_key
 from lakehouse.tables.dead_letters import DeadLetterQueue
+
+
+def _progress(
+    context: dg.AssetExecutionContext, name: str, every_seconds: float = 30.0
+) -> Callable[[int], None]:
+    """A progress line at most every ``every_seconds`` (each log line is an event-log row)."""
+    state = {"rows": 0, "logged": time.monotonic()}
+
+    def seen(rows: int) -> None:
+        state["rows"] += rows
+        if time.monotonic() - state["logged"] >= every_seconds:
+            state["logged"] = time.monotonic()
+            context.log.info(f"{name}: {int(state['rows']):,} rows read so far")
+
+    return seen
 
 
 def extract_step(
@@ -41,7 +58,7 @@ def extract_step(
             dead_letters=DeadLetterQueue(lake.ops_table("dead_letters")),
             secret=secret,
             run_id=context.run_id,
-            on_chunk=lambda rows: context.log.debug(f"{contract.name}: read {rows} more rows"),
+            on_chunk=_progress(context, contract.name),
         )
     except ExtractionError as error:
         committed = watermarks.get(contract.name)
