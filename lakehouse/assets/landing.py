@@ -14,7 +14,9 @@ def _delivered(loaded: LoadedContract) -> str:
         what = f"table {extract.table}" if extract.table else "a query"
         return f"Rows of {what} in PostgreSQL, extracted by bronze by `{extract.watermark}` and landed"
     if extract.kind == "http":
-        return f"Records of the JSON API {extract.url}, extracted by bronze by `{extract.watermark}` and landed"
+        return (
+            f"Records of the JSON API {extract.url}, extracted by bronze by `{extract.watermark}` and landed"
+        )
     return f"Files delivered by {contract.name}"
 
 
