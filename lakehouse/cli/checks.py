@@ -50,7 +50,11 @@ def run(days: int, orders_per_day: int, seed: int) -> None:
         defs = build_definitions(settings, strict=True)
     except InvalidContractsError as error:
         raise click.ClickException(f"invalid source contracts:\n{error}") from None
-    generate(settings.landing_root, start, end, orders_per_day=orders_per_day, seed=seed)
+    from lakehouse.landing.publish import local_folder_for
+    from lakehouse.landing.zone import landing_zone
+
+    with local_folder_for(landing_zone(settings.landing_root)) as folder:  # S3: uploaded afterwards
+        generate(folder, start, end, orders_per_day=orders_per_day, seed=seed)
     click.echo(f"Materialising {start}..{end} and running every asset check...")
     log_path = home / "logs" / f"checks-{start}-{end}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

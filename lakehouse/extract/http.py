@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -220,6 +220,21 @@ def extract_http(
         params[extract.until_param] = window.until.isoformat()
     client = Client(contract, extract, token, sleep)
     last_day = window.days[-1]
+    try:
+        _read_pages(client, extract, params, staged, last_day, on_page)
+    finally:
+        client.session.close()
+
+
+def _read_pages(
+    client: Client,
+    extract: HttpExtract,
+    params: dict[str, Any],
+    staged: StagedFiles,
+    last_day: date,
+    on_page: Callable[[int], None] | None,
+) -> None:
+    contract, window = client.contract, staged.window
     for records in pages(client, extract, params):
         for record in records:
             mark = (
