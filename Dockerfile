@@ -18,6 +18,7 @@ COPY scripts ./scripts
 COPY lakehouse ./lakehouse
 COPY dbt_models ./dbt_models
 COPY sources ./sources
+COPY deploy ./deploy
 COPY workspace.yaml ./
 # The same set-up as the README's first command: venv, hashed pins, package, dbt manifest.
 RUN scripts/setup \

@@ -29,7 +29,7 @@ attributes:
   sources_dir: sources          # one YAML contract per source (sources/<name>.yaml)
   dbt_project_dir: dbt_models   # the gold layer's dbt project (dbt-duckdb), reading silver as sources
   # data_dir: data              # landing files, Delta tables and the DuckDB warehouse under one folder
-  # executor: in_process        # or multiprocess
+  # executor: in_process        # or multiprocess, or celery (LAKEHOUSE_CELERY_BROKER_URL, ..._BACKEND_URL)
 """
 
 
@@ -54,8 +54,10 @@ class LakehouseComponent(dg.Component, dg.Model, dg.Resolvable):
     landing_root: str | None = Field(default=None, description="Where source files arrive.")
     lake_root: str | None = Field(default=None, description="Root of the Delta tables.")
     warehouse_path: str | None = Field(default=None, description="The DuckDB warehouse file.")
-    executor: Literal["in_process", "multiprocess"] | None = Field(
-        default=None, description="in_process: one process per run; multiprocess: one per step."
+    executor: Literal["in_process", "multiprocess", "celery", "k8s"] | None = Field(
+        default=None,
+        description="in_process: one process per run; multiprocess: one per step; celery: steps on "
+        "Celery workers; k8s: steps as Kubernetes Jobs.",
     )
     strict_contracts: bool | None = Field(
         default=None, description="Fail loading on an invalid contract instead of skipping it."

@@ -9,6 +9,7 @@ over any directory: it reads files, and writes nothing, the process environment 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import dagster as dg
@@ -23,6 +24,7 @@ from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
 from lakehouse.resources import PlatformResources
+from lakehouse.resources.secrets import isolate_missing_secrets
 from lakehouse.settings import Settings
 
 log = logging.getLogger("lakehouse")
@@ -63,15 +65,25 @@ EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiproce
 
 
 def executor(name: str) -> dg.ExecutorDefinition:
+    if name == "celery":
+        from lakehouse.deploy.executors import celery_executor
+
+        return celery_executor()
+    if name == "k8s":
+        from lakehouse.deploy.executors import k8s_executor
+
+        return k8s_executor(os.environ.get("LAKEHOUSE_K8S_EXECUTOR_CONFIG"))
     try:
         return EXECUTORS[name]
     except KeyError:
-        raise ValueError(f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}") from None
+        raise ValueError(
+            f"LAKEHOUSE_EXECUTOR={name!r}: expected one of {', '.join([*EXECUTORS, 'celery', 'k8s'])}"
+        ) from None
 
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
     """``strict`` (default: ``settings.strict_contracts``) makes an invalid contract fatal."""
-    contracts = load_contracts(settings.sources_dir)
+    contracts = isolate_missing_secrets(load_contracts(settings.sources_dir), os.environ)
     report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
     days = calendar(loaded.contract for loaded in contracts)
     resources = PlatformResources.from_settings(settings)

@@ -4,7 +4,9 @@ One place resolves every path so that Dagster resources, the dbt subprocess and 
 agree. The embedded default (no variable set) keeps everything under the checkout: landing files
 and Delta tables under ``./data``, the DuckDB warehouse at ``./data/warehouse.duckdb`` and the
 Dagster instance under ``./.dagster_home``. Another deployment points the same variables
-elsewhere (a volume, another ``DAGSTER_HOME``); object stores come with a later change.
+elsewhere: a volume, another ``DAGSTER_HOME``, or S3 (``s3://`` roots). ``LAKEHOUSE_PROFILE=prod``
+demands the lake on S3 and names every variable it misses at start-up, instead of falling back
+to a local default nobody meant.
 
 Secrets are not settings: they are read through ``dagster.EnvVar`` by the resources that use them.
 Reading settings never writes the environment: the dbt resource hands them to its subprocess.
@@ -17,6 +19,16 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+PROFILES = ("local", "prod")
+AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# The Celery executor's broker and result backend: URLs that may hold a password, so they are
+# not settings; the executor's config refers to the variables, resolved only where a run starts.
+CELERY_VARIABLES = ("LAKEHOUSE_CELERY_BROKER_URL", "LAKEHOUSE_CELERY_BACKEND_URL")
+EXECUTOR_NAMES = ("in_process", "multiprocess", "celery", "k8s")
+
+
+class MissingSettingError(ValueError):
+    """A deployment that lacks a variable it needs: raised at start-up, naming the variable."""
 
 
 def _default_project_dir() -> Path:
@@ -55,6 +67,18 @@ class Settings:
     executor: str = "in_process"
     # An invalid contract fails definitions loading instead of being skipped (CI).
     strict_contracts: bool = False
+    # local: the embedded default; prod: the lake on S3, every variable it needs set.
+    profile: str = "local"
+    # S3 (any root given as s3://): None for AWS itself, else an S3-compatible endpoint URL.
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Which of the AWS credential variables are set (their names only; the values are read by
+    # the resources through dagster.EnvVar).
+    aws_variables: tuple[str, ...] = ()
+
+    @property
+    def uses_s3(self) -> bool:
+        return any(_is_s3(v) for v in (self.landing_root, self.lake_root))
 
     @classmethod
     def from_env(
@@ -69,6 +93,22 @@ class Settings:
             value = given.get(name)
             return str(value) if value is not None else env.get(f"LAKEHOUSE_{name.upper()}") or default
 
+        profile = env.get("LAKEHOUSE_PROFILE") or "local"
+        if profile not in PROFILES:
+            raise MissingSettingError(f"LAKEHOUSE_PROFILE={profile!r}: expected one of {', '.join(PROFILES)}")
+        if profile == "prod":
+            _require_prod(env, given)
+        executor = setting("executor", "in_process")
+        if executor not in EXECUTOR_NAMES:
+            raise MissingSettingError(
+                f"LAKEHOUSE_EXECUTOR={executor!r}: expected one of {', '.join(EXECUTOR_NAMES)}"
+            )
+        if executor == "celery":
+            missing = [name for name in CELERY_VARIABLES if not env.get(name)]
+            if missing:
+                raise MissingSettingError(
+                    f"LAKEHOUSE_EXECUTOR=celery needs {' and '.join(missing)} (the broker and result backend URLs)"
+                )
         project = Path(setting("project_dir", str(_default_project_dir()))).resolve()
         data = _resolve(setting("data_dir", "data"), project)
         data_base = Path(data) if not _is_uri(data) else project
@@ -81,10 +121,14 @@ class Settings:
             lake_root=_resolve(setting("lake_root", f"{data}/lake"), data_base),
             warehouse_path=_resolve(setting("warehouse_path", f"{data}/warehouse.duckdb"), data_base),
             dbt_project_dir=_resolve(setting("dbt_project_dir", "dbt_models"), project),
-            executor=setting("executor", "in_process"),
+            executor=executor,
             strict_contracts=bool(strict)
             if strict is not None
             else env.get("LAKEHOUSE_STRICT_CONTRACTS", "") in ("1", "true"),
+            profile=profile,
+            s3_endpoint_url=env.get("LAKEHOUSE_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
+            aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -93,9 +137,43 @@ class Settings:
         values = {
             f"LAKEHOUSE_{f.name.upper()}": str(getattr(self, f.name))
             for f in fields(self)
-            if f.name != "strict_contracts"
+            if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) is not None
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
+
+
+def _is_s3(value: str) -> bool:
+    return value.startswith(("s3://", "s3a://"))
+
+
+# What the prod profile needs, and why each, for the start-up error.
+_PROD_REQUIRED = {
+    "LAKEHOUSE_LAKE_ROOT": "the s3://bucket/prefix of the Delta tables",
+    "LAKEHOUSE_LANDING_ROOT": "where source files arrive (s3://bucket/prefix or a path)",
+    "LAKEHOUSE_WAREHOUSE_PATH": "the DuckDB warehouse file, on a persistent volume",
+}
+_PROD_SECRETS = {
+    "AWS_ACCESS_KEY_ID": "the lake's S3 key (read through dagster.EnvVar)",
+    "AWS_SECRET_ACCESS_KEY": "the lake's S3 secret (read through dagster.EnvVar)",
+    "LAKEHOUSE_PII_KEY": "the key of the PII tokens (read through dagster.EnvVar)",
+}
+
+
+def _require_prod(env: os._Environ[str] | dict[str, str], given: dict[str, str | bool | None]) -> None:
+    """Every variable the prod profile needs, all named at once."""
+    missing = [
+        f"{name} ({why})"
+        for name, why in _PROD_REQUIRED.items()
+        if not given.get(name.removeprefix("LAKEHOUSE_").lower()) and not env.get(name)
+    ]
+    missing += [f"{name} ({why})" for name, why in _PROD_SECRETS.items() if not env.get(name)]
+    if missing:
+        raise MissingSettingError("LAKEHOUSE_PROFILE=prod needs: " + "; ".join(missing))
+    lake = str(given.get("lake_root") or env.get("LAKEHOUSE_LAKE_ROOT"))
+    if not _is_s3(lake):
+        raise MissingSettingError(
+            f"LAKEHOUSE_PROFILE=prod puts the lake on S3: LAKEHOUSE_LAKE_ROOT={lake!r} is not s3://"
+        )
 
 
 def default_dagster_home(settings: Settings) -> str:

@@ -13,7 +13,13 @@ from lakehouse.bronze.run_config import BronzeRunConfig
 from lakehouse.checks.specs import bronze_check_specs
 from lakehouse.contracts.loader import ContractSet, LoadedContract
 from lakehouse.resources import PlatformResources
+from lakehouse.resources.secrets import secret_env, secret_key, secret_resources
 from lakehouse.tables.location import TableLocation
+
+
+def live_source_resources(contract) -> list[str]:
+    """A postgres or http source also needs its secret (when it has one)."""
+    return [secret_key(contract)] if secret_env(contract) else []
 
 
 def bronze_asset(
@@ -41,7 +47,7 @@ def bronze_asset(
             "dagster/column_lineage": bronze_column_lineage(contract),
             "pii_columns": dg.MetadataValue.json(contract.pii_columns),
         },
-        resources={"lake", "pii"} if contract.pii_columns else {"lake"},
+        resources={"lake", *(["pii"] if contract.pii_columns else []), *live_source_resources(contract)},
     )
     def _bronze(context: dg.AssetExecutionContext, config: BronzeRunConfig):
         from lakehouse.bronze.materialize import materialize_bronze  # engines load for runs only
@@ -64,5 +70,5 @@ def bronze_definitions(
             )
             for loaded in contracts
         ],
-        resources=resources.pick("lake", "pii"),
+        resources={**resources.pick("lake", "pii"), **secret_resources(list(contracts))},
     )

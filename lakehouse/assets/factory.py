@@ -59,4 +59,11 @@ def contract_asset(
         partitions_def=calendar,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys=resources,
+        # One pool per source (deploy/dagster.yaml limits each to one step at a time): a
+        # backfill and a daily run never write a source's tables at once, and neither starves.
+        pool=source_pool(loaded.contract.name),
     )
+
+
+def source_pool(source: str) -> str:
+    return f"source_{source}"

@@ -32,6 +32,7 @@ from lakehouse.bronze.records import STAGED, FileReport, stage_file, staging_con
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between
+from lakehouse.landing.zone import LandingZone
 from lakehouse.tables.delta import create_if_missing, replace_partitions
 from lakehouse.tables.history import WRITE_ID, latest_with
 from lakehouse.tables.location import TableLocation
@@ -82,7 +83,7 @@ def ingest_range(
     *,
     start: date,
     end: date,
-    landing_root: str,
+    landing_root: LandingZone,
     bronze: TableLocation,
     quarantine: TableLocation,
     pii_key: str | None,

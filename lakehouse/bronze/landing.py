@@ -20,8 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lakehouse.contracts.model import FilesExtract
+if TYPE_CHECKING:
+    from lakehouse.contracts.model import Extract
+    from lakehouse.landing.zone import LandingZone
 
 _GLOB = frozenset("*?[")
 
@@ -103,8 +106,14 @@ def _matches(directory: str, part: str) -> list[str]:
     return sorted(n for n in names if fnmatch.fnmatchcase(n, part) and (hidden or not n.startswith(".")))
 
 
-def list_day(landing_root: str, extract: FilesExtract, day: date) -> DayListing:
-    """What the path template finds for ``day``: files, unreadable paths, non-files."""
+def list_day(landing_root: str | LandingZone, extract: Extract, day: date) -> DayListing:
+    """What the path template finds for ``day``: files, unreadable paths, non-files. An S3 zone
+    lists the day's objects and downloads them into its cache (``landing/s3.py``)."""
+    if not isinstance(landing_root, str) or "://" in landing_root:
+        from lakehouse.landing.zone import landing_zone
+
+        zone = landing_zone(landing_root) if isinstance(landing_root, str) else landing_root
+        return DayListing(files=zone.files_for_day(extract, day))  # type: ignore[union-attr]
     root = Path(landing_root)
     if not root.is_dir():
         raise LandingUnavailableError(f"landing root {landing_root} does not exist or is not a directory")
@@ -178,10 +187,12 @@ def list_day(landing_root: str, extract: FilesExtract, day: date) -> DayListing:
     return listing
 
 
-def files_for_day(landing_root: str, extract: FilesExtract, day: date) -> list[LandingFile]:
+def files_for_day(landing_root: str | LandingZone, extract: Extract, day: date) -> list[LandingFile]:
     """The readable files delivered on ``day``, sorted by path."""
     return list_day(landing_root, extract, day).files
 
 
-def files_for_days(landing_root: str, extract: FilesExtract, days: Iterable[date]) -> list[LandingFile]:
+def files_for_days(
+    landing_root: str | LandingZone, extract: Extract, days: Iterable[date]
+) -> list[LandingFile]:
     return [f for day in days for f in files_for_day(landing_root, extract, day)]

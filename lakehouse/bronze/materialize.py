@@ -36,6 +36,7 @@ from lakehouse.contracts.loader import LoadedContract
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.days import restated_days
+from lakehouse.extract.step import extract_step
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
 
@@ -64,11 +65,12 @@ def materialize_bronze(
     if repaired:
         context.log.warning(repaired)
     pii_key = context.resources.pii.key if contract.pii_columns else None
+    extraction = extract_step(context, loaded, start, end)  # postgres/http: read into landing first
     plan = plan_bronze(
         contract,
         start=start,
         end=end,
-        landing_root=lake.landing_root,
+        landing_root=lake.landing(),
         bronze=bronze,
         quarantine=quarantine,
         allow_missing_files=config.allow_missing_files,
@@ -104,13 +106,16 @@ def materialize_bronze(
         )
     except PairWriteError as error:
         raise dg.Failure(description=f"bronze/{contract.name}: {error}") from None
+    if extraction is not None:  # bronze committed: only now may the watermark move
+        extraction.commit(context.run_id, result.restated_start, result.end)
     _log(context, contract.name, result)
     outcomes = with_metadata(
         _checks(plan, result, breaker, key, bronze, quarantine), contract_version=loaded.version
     )
     if contract.partitions.partitioned:
         record_days(context, key, bronze_days(result, outcomes), multi_asset=True)
-    metadata = {**bronze_metadata(result), **_receipt(result, repaired)}
+    extracted = extraction.metadata() if extraction is not None else {}
+    metadata = {**bronze_metadata(result), **_receipt(result, repaired), **extracted}
     if not contract.partitions.partitioned:
         metadata = as_whole_table(metadata, result.rows_written)
     yield dg.MaterializeResult(asset_key=key, metadata=metadata)

@@ -35,6 +35,7 @@ from lakehouse.bronze.pii_keys import check_key
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between, restated_days
+from lakehouse.landing.zone import LandingZone
 from lakehouse.tables.delta import SchemaMismatchError, added_columns, partition_dataset
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import day_range
@@ -116,7 +117,7 @@ def plan_bronze(
     *,
     start: date,
     end: date,
-    landing_root: str,
+    landing_root: LandingZone,
     bronze: TableLocation,
     quarantine: TableLocation,
     allow_missing_files: bool = False,
@@ -220,7 +221,7 @@ def _check_writes(
 
 def _plan_whole(
     contract: SourceContract,
-    landing_root: str,
+    landing_root: LandingZone,
     bronze: TableLocation,
     quarantine: TableLocation,
     allow_empty_days: bool,

@@ -11,6 +11,7 @@ from lakehouse.cli.checks import checks
 from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
+from lakehouse.cli.deploy import deploy
 from lakehouse.cli.pii import pii
 
 
@@ -38,3 +39,4 @@ main.add_command(contract)
 main.add_command(dbt)
 main.add_command(checks)
 main.add_command(pii)
+main.add_command(deploy)

@@ -100,13 +100,13 @@ def run(
             raise click.ClickException(
                 f"the demo's contracts {', '.join(missing)} are not in {settings.sources_dir}"
             )
-        generate(
-            settings.landing_root,
-            start,
-            end,
-            orders_per_day=orders_per_day or 500,
-            seed=7 if seed is None else seed,
-        )
+        from lakehouse.landing.publish import local_folder_for
+        from lakehouse.landing.zone import landing_zone
+
+        with local_folder_for(landing_zone(settings.landing_root)) as folder:  # S3: uploaded afterwards
+            generate(
+                folder, start, end, orders_per_day=orders_per_day or 500, seed=7 if seed is None else seed
+            )
         keys = demo_keys(defs, contracts)
     else:
         keys = user_keys(defs, contracts)
@@ -163,7 +163,7 @@ def slo(start: str | None, end: str | None, days: int) -> None:
     from lakehouse.checks.ledger import sync_ledger
     from lakehouse.checks.slo import HEADERS, slo_report
     from lakehouse.contracts.loader import load_contracts
-    from lakehouse.resources import LakeStorage
+    from lakehouse.resources import lake_storage
 
     contracts = [loaded.contract for loaded in load_contracts(settings.sources_dir)]
     days_def = calendar(contracts)
@@ -177,7 +177,7 @@ def slo(start: str | None, end: str | None, days: int) -> None:
         check_range(days_def, first, last)
     with dg.DagsterInstance.get() as instance:
         sync_ledger(instance, settings.warehouse_path)
-    lake = LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root)
+    lake = lake_storage(settings, env_vars=False)
     report = slo_report(contracts, settings.warehouse_path, lake, first, last)
     click.echo(f"Data SLOs for the partition days {first}..{last}")
     click.echo(markdown_table(HEADERS, [r.cells() for r in report]))

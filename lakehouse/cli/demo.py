@@ -53,6 +53,8 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
     from lakehouse.cli.scope import demo_keys, missing_demo_sources
     from lakehouse.contracts.loader import load_contracts
     from lakehouse.demo.generate import generate
+    from lakehouse.landing.publish import local_folder_for
+    from lakehouse.landing.zone import landing_zone
     from lakehouse.platform import build_definitions
     from lakehouse.runs import materialize_range
 
@@ -63,7 +65,8 @@ def demo(days: int, end_day: datetime | None, orders_per_day: int, seed: int) ->
         )
 
     click.echo(f"Generating sample data for {start}..{end} in {settings.landing_root}")
-    planted = generate(settings.landing_root, start, end, orders_per_day=orders_per_day, seed=seed)
+    with local_folder_for(landing_zone(settings.landing_root)) as folder:  # S3: uploaded afterwards
+        planted = generate(folder, start, end, orders_per_day=orders_per_day, seed=seed)
     click.echo(
         f"  {planted.orders_delivered:,} order rows and {planted.snapshots_delivered:,} customer "
         f"snapshot rows in {len(planted.files)} files"

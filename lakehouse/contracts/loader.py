@@ -99,7 +99,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in ("files",) and text.endswith("extract"):
+        elif part in ("files", "postgres", "http") and text.endswith("extract"):
             continue  # the discriminated union's tag adds nothing for the reader
         else:
             text += f".{part}" if text else str(part)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lakehouse.contracts.expectations import EXPECTATIONS, RULE_KEYS, check_arguments
+from lakehouse.contracts.extracts import HttpExtract, PostgresExtract, default_landing_path
 from lakehouse.contracts.types import ColumnType, parse_type
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -108,7 +109,7 @@ class FilesExtract(_Strict):
         return self
 
 
-Extract = Annotated[FilesExtract, Field(discriminator="kind")]
+Extract = Annotated[FilesExtract | PostgresExtract | HttpExtract, Field(discriminator="kind")]
 
 
 # The ``start`` of an unpartitioned source (``grain: none``): it has no days, so none is outside
@@ -358,6 +359,16 @@ class SourceContract(_Strict):
         """Whether the source has a freshness deadline: on, daily, and still delivering."""
         return self.freshness.enabled and self.partitions.partitioned and self.partitions.end is None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _landing_path_of_live_kinds(cls, data: Any) -> Any:
+        """A postgres or http source lands its files under ``<name>/{date}/`` unless told."""
+        if isinstance(data, dict) and isinstance(data.get("extract"), dict) and "path" not in data["extract"]:
+            path = default_landing_path(data.get("name"), data["extract"].get("kind"))
+            if path is not None:
+                data = {**data, "extract": {**data["extract"], "path": path}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> SourceContract:
         columns = self.column_map
@@ -386,6 +397,8 @@ class SourceContract(_Strict):
             if non_nullable and column.nullable:
                 raise ValueError(f"{path}: column {name!r} must be declared nullable: false")
 
+        if isinstance(self.extract, PostgresExtract | HttpExtract):
+            need("extract.watermark", self.extract.watermark, types=("timestamp",), non_nullable=True)
         dated = self.extract.path.count("{date}")
         if self.partitions.partitioned and dated != 1:
             raise ValueError(

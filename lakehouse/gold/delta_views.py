@@ -13,7 +13,8 @@ says), and a ``read_parquet`` view over a list of files persists in the file: db
 tests and anyone who opens the warehouse afterwards read the same thing, with filters and
 partition pruning pushed into the scan (``hive_partitioning`` on Delta's partition folders). The
 view is the version dbt last read: files a later commit replaces stay on disk until a vacuum,
-which the platform does not run.
+which the platform does not run. A lake on S3 works the same way: the connection reads ``s3://``
+through a registered filesystem (``tables/duckdb_s3.py``), DuckDB's httpfs being unavailable.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from lakehouse.tables.duckdb_s3 import register_s3
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.s3 import S3Connection, connection_from_environ, is_s3_uri, split_s3_uri
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,14 +63,36 @@ class DeltaView:
         return f"{COMMENT_PREFIX}{self.location.uri} at version {self.version}"
 
 
-def delta_tables(root: str) -> Iterator[tuple[str, TableLocation]]:
-    """The Delta tables directly under ``root`` (a folder with a ``_delta_log``), by folder name."""
+def delta_tables(root: str, s3: S3Connection | None = None) -> Iterator[tuple[str, TableLocation]]:
+    """The Delta tables directly under ``root`` (a folder with a ``_delta_log``), by folder name;
+    ``root`` may be an ``s3://`` prefix (``s3``: how to reach it)."""
+    if is_s3_uri(root):
+        yield from _s3_delta_tables(root, s3 or connection_from_environ())
+        return
     base = Path(root)
     if not base.is_dir():
         return
     for child in sorted(base.iterdir()):
         if (child / "_delta_log").is_dir():
             yield child.name, TableLocation(str(child))
+
+
+def _s3_delta_tables(root: str, s3: S3Connection) -> Iterator[tuple[str, TableLocation]]:
+    import pyarrow.fs as pafs
+
+    bucket, prefix = split_s3_uri(root)
+    filesystem = s3.pyarrow_filesystem()
+    base = f"{bucket}/{prefix}".rstrip("/")
+    try:
+        children = filesystem.get_file_info(pafs.FileSelector(base, allow_not_found=True))
+    except OSError as error:
+        raise DeltaViewError(f"{root}: cannot list the silver tables ({error})") from None
+    for child in sorted(children, key=lambda info: info.path):
+        if child.type != pafs.FileType.Directory:
+            continue
+        if filesystem.get_file_info(f"{child.path}/_delta_log").type == pafs.FileType.Directory:
+            name = child.path.rsplit("/", 1)[-1]
+            yield name, TableLocation(f"s3://{child.path}", s3)
 
 
 def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
@@ -84,7 +109,7 @@ def build_view(
     import pyarrow as pa
 
     if not location.is_local:
-        raise DeltaViewError(f"{location.uri}: silver views read local tables only so far")
+        register_s3(con, location.connection)
     table = location.open()
     if table is None:
         raise DeltaViewError(f"{location.uri}: not a Delta table")
@@ -136,10 +161,12 @@ def check_partition_folders(location: TableLocation, actions: pa.Table, partitio
                 )
 
 
-def publish(con: duckdb.DuckDBPyConnection, schema_name: str, root: str) -> list[DeltaView]:
+def publish(
+    con: duckdb.DuckDBPyConnection, schema_name: str, root: str, s3: S3Connection | None = None
+) -> list[DeltaView]:
     """(Re)create one view per Delta table under ``root`` in ``schema_name``, and drop the views
     this module made for tables that are gone, in one transaction."""
-    views = [build_view(con, schema_name, name, location) for name, location in delta_tables(root)]
+    views = [build_view(con, schema_name, name, location) for name, location in delta_tables(root, s3)]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema_name)}")

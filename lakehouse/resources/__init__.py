@@ -15,7 +15,34 @@ from lakehouse.resources.storage import LakeStorage
 from lakehouse.resources.warehouse import DuckDBWarehouse
 from lakehouse.settings import Settings
 
-__all__ = ["DuckDBWarehouse", "LakeStorage", "PiiTokenizer", "PlatformResources"]
+__all__ = ["DuckDBWarehouse", "LakeStorage", "PiiTokenizer", "PlatformResources", "lake_storage"]
+
+
+def lake_storage(settings: Settings, *, env_vars: bool = True) -> LakeStorage:
+    """The lake resource; on S3, credentials as ``EnvVar``s of the standard AWS variables (the
+    ones the dbt subprocess inherits too), or the default credential chain when they are unset.
+
+    ``env_vars=False`` is for code outside Dagster (the command line), which uses the resource
+    without Dagster resolving it: the clients' default chain reads the same variables.
+    """
+    keys: dict[str, str] = {}
+    if settings.uses_s3 and env_vars:
+        keys = {
+            field: dg.EnvVar(variable)
+            for field, variable in (
+                ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+                ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+                ("aws_session_token", "AWS_SESSION_TOKEN"),
+            )
+            if variable in settings.aws_variables
+        }
+    return LakeStorage(
+        landing_root=settings.landing_root,
+        lake_root=settings.lake_root,
+        s3_region=settings.s3_region,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        **keys,
+    )
 
 
 @dataclass(frozen=True)
@@ -27,7 +54,7 @@ class PlatformResources:
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformResources:
         return cls(
-            lake=LakeStorage(landing_root=settings.landing_root, lake_root=settings.lake_root),
+            lake=lake_storage(settings),
             warehouse=DuckDBWarehouse(path=settings.warehouse_path),
             pii=PiiTokenizer(key=dg.EnvVar("LAKEHOUSE_PII_KEY")),
         )

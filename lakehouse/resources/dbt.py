@@ -141,5 +141,22 @@ class LakehouseDbtCliResource(DbtCliResource):
         )
 
 
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What the dbt subprocess sees besides the inherited environment: the settings, and for a
+    lake on S3 the endpoint and region delta-rs (under dbt-duckdb's delta plugin) reads from
+    ``AWS_*`` variables. Keys are not copied here (this is resource config, shown in the UI):
+    the subprocess inherits ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` from the process."""
+    environment = settings.as_environ()
+    if settings.uses_s3:
+        from lakehouse.tables.s3 import S3Connection
+
+        environment.update(
+            S3Connection(
+                region=settings.s3_region, endpoint_url=settings.s3_endpoint_url
+            ).endpoint_environment()
+        )
+    return environment
+
+
 def dbt_resource(settings: Settings) -> LakehouseDbtCliResource:
-    return LakehouseDbtCliResource.for_project(dbt_project(settings), settings.as_environ())
+    return LakehouseDbtCliResource.for_project(dbt_project(settings), dbt_environment(settings))

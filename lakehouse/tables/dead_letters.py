@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.s3 import S3Connection
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -32,8 +33,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1  # the failure itself, then one retry per backof
 PENDING, EXHAUSTED, RESOLVED = "pending", "exhausted", "resolved"
 
 
-def dead_letter_location(lake_root: str) -> TableLocation:
-    return TableLocation(f"{lake_root.rstrip('/')}/_ops/dead_letters")
+def dead_letter_location(lake_root: str, s3: S3Connection | None = None) -> TableLocation:
+    return TableLocation(f"{lake_root.rstrip('/')}/_ops/dead_letters", s3)
 
 
 def entry_id(source: str, first_day: date, last_day: date) -> str:
@@ -181,4 +182,9 @@ class DeadLetterQueue:
         rows = [{**entry.__dict__, "recorded_at": now} for entry in entries]
         data = pa.Table.from_pylist(rows, schema=schema)
         table = self.location.open()
-        write_deltalake(table if table is not None else self.location.uri, data, mode="append")
+        write_deltalake(
+            table if table is not None else self.location.target,
+            data,
+            mode="append",
+            storage_options=None if table is not None else self.location.storage_options,
+        )

@@ -102,13 +102,14 @@ def replace_partitions(
     """
     table = location.open()
     write_deltalake(
-        table if table is not None else location.uri,
+        table if table is not None else location.target,
         data.cast(schema),
         mode="overwrite",
         partition_by=[partition_column] if partition_column else None,
         predicate=day_range(partition_column, start, end) if partition_column else None,
         schema_mode="merge" if add_columns else None,
         commit_properties=commit_properties(metadata),
+        storage_options=None if table is not None else location.storage_options,
     )
 
 

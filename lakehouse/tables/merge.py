@@ -38,10 +38,11 @@ def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[
     table = location.open()
     if table is None:
         return DeltaTable.create(
-            location.uri,
+            location.target,
             schema,
             partition_by=partition_by,
             mode="ignore",
+            storage_options=location.storage_options,
         )
     if check_schema(location, table, schema):
         raise NotImplementedError(

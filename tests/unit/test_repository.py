@@ -65,11 +65,12 @@ def test_dockerfile_installs_through_setup_and_starts_a_code_server() -> None:
 
 
 def test_loading_the_definitions_imports_no_engine() -> None:
-    """great_expectations, DuckDB, deltalake and pandas load when a run needs them, not with the
-    definitions (every run worker and code server loads those)."""
+    """great_expectations, DuckDB, deltalake, pandas, boto3 (dagster-aws) and psycopg2 load when a
+    run needs them, not with the definitions (every run worker and code server loads those)."""
+    engines = ("great_expectations", "duckdb", "deltalake", "pandas", "boto3", "psycopg2", "pyarrow")
     code = (
         "import sys, lakehouse.definitions as location; location.defs(); "
-        "print(','.join(m for m in ('great_expectations', 'duckdb', 'deltalake', 'pandas') if m in sys.modules))"
+        f"print(','.join(m for m in {engines!r} if m in sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO

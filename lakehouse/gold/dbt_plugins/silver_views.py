@@ -30,6 +30,12 @@ class Plugin(BasePlugin):
         self._published = False
 
     def configure_connection(self, conn: Any) -> None:
+        from lakehouse.tables.s3 import connection_from_environ, is_s3_uri
+
+        if is_s3_uri(self._root):  # every connection reads the views' s3:// files
+            from lakehouse.tables.duckdb_s3 import register_s3
+
+            register_s3(conn, connection_from_environ())
         if self._published:
             return
         from lakehouse.gold.delta_views import publish

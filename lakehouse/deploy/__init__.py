@@ -1,0 +1,1 @@
+"""Running the same definitions on real infrastructure: executors and deployment configs."""
