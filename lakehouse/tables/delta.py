@@ -76,10 +76,11 @@ def create_if_missing(location: TableLocation, schema: pa.Schema, partition_colu
     be undoable then has a version to return to."""
     if location.open() is None:
         DeltaTable.create(
-            location.uri,
+            location.target,
             schema,
             partition_by=[partition_column] if partition_column else None,
             mode="ignore",
+            storage_options=location.storage_options,
         )
 
 

@@ -103,7 +103,9 @@ def test_bronze_and_silver_on_s3_hold_what_a_local_lake_holds(lake: LakeStorage,
             pii_key=PII_KEY,
             run_id="r1",
         )
-        build_range(contract, start=DAY, end=DAY, bronze=bronze, silver=silver, run_id="s1")
+        build_range(
+            contract, start=DAY, end=DAY, bronze=bronze, silver=silver, quarantine=quarantine, run_id="s1"
+        )
         results[name] = (
             (ingested.rows_read, ingested.rows_written, ingested.rows_quarantined),
             rows(bronze, "SELECT * EXCLUDE (_ingested_at) FROM t ORDER BY event_id"),
