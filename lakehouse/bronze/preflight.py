@@ -341,7 +341,7 @@ def _check_files_still_present(
     con = duckdb.connect()
     try:
         for location, column in ((bronze, EVENT_DATE), (quarantine, "_partition_date")):
-            dataset = partition_dataset(location)
+            dataset = partition_dataset(location, (column, plan.first, plan.last))
             if dataset is None:
                 continue
             con.register("existing", dataset)

@@ -163,7 +163,8 @@ def _silver_days(
     columns = _columns(contract)
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     frames = dict.fromkeys(days, empty)
-    dataset = partition_dataset(silver)
+    dated = [d for d in days if d is not None]
+    dataset = partition_dataset(silver, (EVENT_DATE, min(dated), max(dated)) if dated else None)
     if dataset is None:
         return frames
     selected = ", ".join(ident(c) for c in columns)
@@ -184,7 +185,6 @@ def _silver_days(
                     [day_end, day_end],
                 ).df(date_as_object=True)
             return frames
-        dated = [d for d in days if d is not None]
         data = con.execute(
             f"SELECT {selected} FROM silver WHERE {day_range(EVENT_DATE, min(dated), max(dated))}"
         ).df(date_as_object=True)

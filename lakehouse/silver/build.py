@@ -96,7 +96,7 @@ def build_range(
         return SilverResult(mode=contract.silver.mode, window_start=start, window_end=end)
     first, last = window
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
-    dataset = partition_dataset(bronze)
+    dataset = partition_dataset(bronze, (EVENT_DATE, first, last))
     if dataset is None:
         raise FileNotFoundError(
             f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
@@ -141,7 +141,7 @@ def _present_files(
 ) -> None:
     """``present_files``: every landing file bronze or quarantine holds rows of, for the window."""
     con.execute("CREATE TEMP TABLE present_files AS SELECT DISTINCT _source_file FROM batch")
-    dataset = partition_dataset(quarantine)
+    dataset = partition_dataset(quarantine, ("_partition_date", first, last))
     if dataset is not None:
         con.register("quarantine_table", dataset)
         con.execute(
@@ -168,7 +168,7 @@ def _merge(
         f"FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
     )
     window = MergeWindow(EVENT_DATE, first, last)
-    existing = partition_dataset(silver)
+    existing = partition_dataset(silver, (EVENT_DATE, first, last))
     con.register("silver_table", existing if existing is not None else schema.empty_table())
     con.execute(
         "CREATE TEMP VIEW silver_window AS SELECT * FROM silver_table "
@@ -306,7 +306,7 @@ def _rows_by_day(
 ) -> dict[date, int]:
     """Silver rows per day of the window (scd2: versions first observed that day)."""
     counts = dict.fromkeys(days_between(first, last), 0)
-    dataset = partition_dataset(silver)
+    dataset = partition_dataset(silver, (EVENT_DATE, first, last))
     if dataset is not None:
         con.register("silver_after", dataset)
         rows = con.execute(

@@ -22,7 +22,7 @@ from lakehouse.tables.sql import day_range
 def rows_and_flagged_per_day(silver: TableLocation, first: date, last: date) -> dict[date, tuple[int, int]]:
     """(rows, rows with ``dq_valid`` false) for every day of ``first..last``, zeros included."""
     counts = dict.fromkeys(days_between(first, last), (0, 0))
-    dataset = partition_dataset(silver)
+    dataset = partition_dataset(silver, (EVENT_DATE, first, last))
     if dataset is None:
         return counts
     with duckdb.connect() as con:

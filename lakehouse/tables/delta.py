@@ -114,9 +114,21 @@ def replace_partitions(
     )
 
 
-def partition_dataset(location: TableLocation) -> pads.Dataset | None:
-    """The table as an Arrow dataset with partition expressions (for pruned scans), or None."""
+def partition_dataset(
+    location: TableLocation, days: tuple[str, date, date] | None = None
+) -> pads.Dataset | None:
+    """The table as an Arrow dataset with partition expressions (for pruned scans), or None.
+
+    ``days`` (partition column, first, last) keeps only the files of those days' partitions:
+    building a dataset costs a fragment per file, so a year of history made a one-day read pay for
+    365 days of files before any row was read. A table not partitioned by that column keeps all
+    its files (its rows still have to be filtered by the caller's query, which it must do anyway).
+    """
     table = location.open()
     if table is None:
         return None
-    return table.to_pyarrow_dataset(filesystem=location.filesystem())
+    pruning = None
+    if days is not None and days[0] in table.metadata().partition_columns:
+        column, first, last = days
+        pruning = [(column, ">=", first), (column, "<=", last)]
+    return table.to_pyarrow_dataset(filesystem=location.filesystem(), file_pruning_predicate=pruning)

