@@ -8,9 +8,11 @@ errors side by side and lets the caller decide how loud to be.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import posixpath
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,12 @@ from lakehouse.contracts.model import SourceContract
 CONTRACT_SUFFIXES = (".yaml", ".yml")
 
 
-class _ContractLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it: the pure-Python one took ~40 ms a contract,
+# most of a 100-source code location's load (construction and resolution stay PyYAML's own).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ContractLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML without implicit dates: ``2026-13-01`` must reach validation as text, where it gets an
     error naming the field, instead of crashing PyYAML's date constructor. A key given twice in
     one mapping is an error: PyYAML would keep the last one, silently ignoring the other."""
@@ -179,14 +186,26 @@ def _literal_example(pattern: str) -> str:
     return text.replace("*", "x").replace("?", "x")
 
 
+@functools.lru_cache(maxsize=4096)
+def _sample_path(template: str) -> tuple[str, str]:
+    """The template with a sample day, normalised, and a literal path it matches."""
+    path = posixpath.normpath(template.replace("{date}", _SAMPLE_DAY))
+    return path, _literal_example(path)
+
+
 def paths_overlap(first: str, second: str) -> bool:
     """Whether two ``extract.path`` templates can match the same file (the same template, or one
     whose example path the other's glob matches). Close enough to catch a copied contract or a
     narrower pattern inside a wider one; globs that merely intersect may slip through."""
-    a, b = (posixpath.normpath(p.replace("{date}", _SAMPLE_DAY)) for p in (first, second))
-    return (
-        a == b or fnmatch.fnmatchcase(_literal_example(a), b) or fnmatch.fnmatchcase(_literal_example(b), a)
-    )
+    (a, example_a), (b, example_b) = _sample_path(first), _sample_path(second)
+    return a == b or fnmatch.fnmatchcase(example_a, b) or fnmatch.fnmatchcase(example_b, a)
+
+
+def _top_folder(template: str) -> str | None:
+    """The path's first segment when it is literal (two paths whose literal first segments differ
+    cannot overlap), or None when it is a glob that may match any folder."""
+    first = _sample_path(template)[0].split("/", 1)[0]
+    return None if any(c in first for c in "*?[") else first
 
 
 def _shared_path_problem(contract: SourceContract, path: Path, other: LoadedContract) -> Problem | None:
@@ -206,6 +225,7 @@ def load_contracts(directory: Path | str) -> ContractSet:
     """Every contract under ``directory``; bad files become errors, never exceptions."""
     result = ContractSet()
     entities: dict[str, Path] = {}
+    by_folder: dict[str | None, list[LoadedContract]] = defaultdict(list)
     for path in contract_files(directory):
         try:
             loaded = load_contract(path)
@@ -227,8 +247,12 @@ def load_contracts(directory: Path | str) -> ContractSet:
                 )
             )
             continue
+        # Only contracts that may share a top folder are compared: a folder per source, the usual
+        # layout, keeps this linear in the number of contracts instead of quadratic.
+        top = _top_folder(contract.extract.path)
+        candidates = list(result.contracts.values()) if top is None else [*by_folder[top], *by_folder[None]]
         shared = next(
-            (p for other in result.contracts.values() if (p := _shared_path_problem(contract, path, other))),
+            (p for other in candidates if (p := _shared_path_problem(contract, path, other))),
             None,
         )
         if shared is not None:
@@ -236,4 +260,5 @@ def load_contracts(directory: Path | str) -> ContractSet:
             continue
         entities[contract.entity_name] = path
         result.contracts[contract.name] = loaded
+        by_folder[top].append(loaded)
     return result
