@@ -69,6 +69,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/lakehouse-bench"))
     parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 3, 10))
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the last platform run with pyinstrument (bench/results/profile-*.txt); slows it",
+    )
     args = parser.parse_args()
 
     work: Path = args.workdir
@@ -137,6 +142,20 @@ def main() -> None:
             with open(work / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
                 result = materialize_range(defs, day, day, instance=instance, console_log_level="ERROR")
 
+        if args.profile and i == args.repeat - 1:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.005)
+            profiler.start()
+            run()
+            profiler.stop()
+            profile_path = (
+                HERE / "results" / f"profile-{args.rows_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+            )
+            profile_path.parent.mkdir(exist_ok=True)
+            profile_path.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+            print(f"  profile (this run is not timed): {profile_path}", flush=True)
+            continue
         platform_times.append(_timed(run))
         for event in result.all_events:
             if event.event_type_value == "STEP_SUCCESS":
