@@ -139,12 +139,14 @@ def defs_section() -> str:
         lines.append(f"| {point['sources']} | {point['assets']} | **{ratio:.2f}x** | {ratio / first:.2f}x |")
     lines += [
         "",
-        f"Where the time goes at {curve[-1]['sources']} sources (cumulative, platform functions):",
+        "What dominates: Dagster's own asset and check construction, about 10 ms an asset (the",
+        "cumulative profile `defs_load.py` stores in its JSON). Contract loading used to: PyYAML's",
+        "pure-Python parser took ~40 ms a contract and the shared-landing-path check compared every",
+        "pair. With libyaml's parser and the check limited to contracts sharing a top folder, 100",
+        "contracts load in 0.50 s instead of 4.68 s (9.4x), 300 in 1.45 s, linear; the 300-source",
+        "load fell from 3.14x to 2.42x the floor.",
         "",
     ]
-    for name, seconds in run["top_costs_at_largest"][:6]:
-        lines.append(f"- `{name}`: {seconds:.2f} s")
-    lines.append("")
     return "\n".join(lines)
 
 
