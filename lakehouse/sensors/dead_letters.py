@@ -16,7 +16,7 @@ an entry is exhausted: the UI shows what no replay could fix.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -63,7 +63,10 @@ def state_digest(entries: Sequence[DeadLetter]) -> str:
     return hashlib.sha256("|".join(state).encode()).hexdigest()[:16]
 
 
-def dead_letter_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefinition:
+def dead_letter_sensor(
+    contracts: Sequence[SourceContract], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> dg.SensorDefinition:
+    """``clock``: what "now" is for the backoff (a test moves it on instead of waiting)."""
     keys = [key for contract in contracts for key in replay_keys(contract)]
 
     @dg.sensor(
@@ -78,7 +81,7 @@ def dead_letter_sensor(contracts: Sequence[SourceContract]) -> dg.SensorDefiniti
         from lakehouse.checks.dead_letters import evaluation, materialization
 
         entries = DeadLetterQueue(lake.ops_table("dead_letters")).entries()
-        requests = replay_requests(entries, contracts, datetime.now(UTC))
+        requests = replay_requests(entries, contracts, clock())
         digest = state_digest(entries)
         changed = digest != context.cursor
         return dg.SensorResult(
