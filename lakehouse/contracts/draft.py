@@ -201,7 +201,7 @@ def _money(con: duckdb.DuckDBPyConnection, column: str) -> bool:
         f"SELECT count(*) FILTER (WHERE NOT regexp_full_match({value}, '-?[0-9]+(\\.[0-9]{{1,2}})?')), "
         f"count({ident(column)}) FROM sample"
     ).fetchone()
-    return bool(found) and found[1] > 0 and found[0] == 0
+    return found is not None and found[1] > 0 and found[0] == 0
 
 
 def _share(con: duckdb.DuckDBPyConnection, column: str, pattern: str) -> float:
