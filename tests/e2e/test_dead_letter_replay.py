@@ -239,3 +239,29 @@ def test_an_exhausted_dead_letter_stays_visible_until_a_replay_resolves_it(
     (orders_row,) = [line for line in slo.output.splitlines() if line.startswith("| orders ")]
     assert orders_row.rstrip(" |").endswith("none")
     assert scene.day_rows("bronze", "_event_date") > 0
+
+
+def test_a_landing_root_that_is_gone_is_a_dead_letter_and_a_later_run_resolves_it(
+    scene: Scene, tmp_path: Path
+) -> None:
+    """An unmounted share, in effect: the landing root is a file, not a folder. Any later run
+    over the days (not only a replay) resolves the entry."""
+    root = Path(scene.settings.landing_root)
+    root.rename(tmp_path / "landing-held")
+    root.write_text("not a folder")
+    (tmp_path / "home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        failed = materialize_range(
+            scene.defs, DAY, DAY, instance=instance, selection=ORDERS, raise_on_error=False
+        )
+        assert not failed.success
+        assert f"landing root {root} does not exist or is not a directory" in failure_text(failed)
+        (entry,) = scene.queue.entries()
+        assert (entry.kind, entry.status, entry.first_day) == ("unreachable", PENDING, DAY)
+
+        root.unlink()
+        (tmp_path / "landing-held").rename(root)
+        assert materialize_range(
+            scene.defs, DAY - timedelta(days=1), DAY, instance=instance, selection=ORDERS
+        ).success
+        assert scene.queue.get(entry.id).status == RESOLVED
