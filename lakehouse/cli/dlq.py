@@ -80,6 +80,7 @@ def replay(ids: tuple[str, ...], replay_all: bool) -> None:
 
     defs = build_definitions(settings)
     contracts = {loaded.contract.name: loaded.contract for loaded in load_contracts(settings.sources_dir)}
+    runnable = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable]
     failed = 0
     log_path = home / "logs" / "dlq-replay.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,11 +96,11 @@ def replay(ids: tuple[str, ...], replay_all: bool) -> None:
                 click.echo(f"{label}: no contract named {entry.source} in {settings.sources_dir}", err=True)
                 continue
             with open(log_path, "a") as log, contextlib.redirect_stdout(log):
-                result = dg.materialize(
-                    [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable],
+                result = dg.materialize(  # the assets and all their checks, as the sensor's run
+                    [*runnable, *(defs.asset_checks or [])],
                     resources=defs.resources,
                     instance=instance,
-                    selection=replay_keys(contract),
+                    selection=dg.AssetSelection.assets(*replay_keys(contract)),
                     tags=replay_tags(entry, contract),
                     raise_on_error=False,
                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},

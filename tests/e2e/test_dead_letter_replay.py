@@ -78,12 +78,18 @@ class Scene:
         return self.sensor.evaluate_tick(context)
 
     def execute(self, instance: dg.DagsterInstance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
-        """What the daemon would launch for ``request``, run in process."""
+        """What the daemon would launch for ``request`` (its assets and the checks the tick
+        resolved for them, the freshness check included), run in process."""
+        runnable = [
+            a for a in self.defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable
+        ]
+        assert request.asset_check_keys, "the tick resolves the checks of the assets it selects"
         return dg.materialize(
-            [a for a in self.defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.is_executable],
+            [*runnable, *(self.defs.asset_checks or [])],  # type: ignore[list-item]
             resources=self.defs.resources,
             instance=instance,
-            selection=list(request.asset_selection or []),
+            selection=dg.AssetSelection.assets(*(request.asset_selection or [])).without_checks()
+            | dg.AssetSelection.checks(*request.asset_check_keys),
             tags=request.tags,
             raise_on_error=False,
         )
