@@ -16,10 +16,14 @@ from __future__ import annotations
 import traceback
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from lakehouse.tables.dead_letters import DEAD_LETTER_TAG, DeadLetter, DeadLetterQueue
+
+if TYPE_CHECKING:
+    from lakehouse.bronze.preflight import Problem
 
 # Breaker problems that are the infrastructure's, not the data's (``bronze/preflight.py``).
 NOT_THE_DATA = ("unreachable", "unreadable")
@@ -48,22 +52,46 @@ def record(
     kind: str,
     error: str,
     errors: Sequence[BaseException] = (),
-) -> DeadLetter:
-    """Record the step's failure; ``errors``: the exceptions whose tracebacks explain it."""
-    dlq = queue(context)
-    first, last = entry_days(context, dlq, start, end)
-    trace = "".join(line for e in errors for line in traceback.format_exception(e)) or error
-    entry = dlq.record_failure(
-        source=source,
-        first_day=first,
-        last_day=last,
-        kind=kind,
-        error=error,
-        traceback=trace,
-        run_id=context.run_id,
-    )
+) -> DeadLetter | None:
+    """Record the step's failure; ``errors``: the exceptions whose tracebacks explain it. None
+    when the queue itself cannot be written (the lake is down too): the step's own failure,
+    which follows, must not be replaced by that one."""
+    try:
+        dlq = queue(context)
+        first, last = entry_days(context, dlq, start, end)
+        trace = "".join(line for e in errors for line in traceback.format_exception(e)) or error
+        entry = dlq.record_failure(
+            source=source,
+            first_day=first,
+            last_day=last,
+            kind=kind,
+            error=error,
+            traceback=trace,
+            run_id=context.run_id,
+        )
+    except Exception as failure:  # reported; the step fails with its own error
+        context.log.error(f"{source}: the dead letter for {start}..{end} could not be recorded: {failure}")
+        return None
     context.log.warning(f"dead letter {entry.id} ({source} {first}..{last}): {describe_next(entry)}")
     return entry
+
+
+def record_problems(
+    context: dg.AssetExecutionContext, source: str, start: date, end: date, problems: Sequence[Problem]
+) -> DeadLetter | None:
+    """The circuit breaker tripped: a dead letter when a problem is the infrastructure's."""
+    infra = [p for p in problems if p.kind in NOT_THE_DATA]
+    if not infra:
+        return None
+    return record(
+        context,
+        source,
+        start,
+        end,
+        kind=infra[0].kind,
+        error="; ".join(p.message for p in infra),
+        errors=[p.error for p in infra],
+    )
 
 
 def describe_next(entry: DeadLetter) -> str:
@@ -83,6 +111,10 @@ def describe_next(entry: DeadLetter) -> str:
 
 def resolve(context: dg.AssetExecutionContext, source: str, start: date, end: date) -> None:
     """Bronze committed ``start..end``: the open entries of those days are resolved."""
-    resolved = queue(context).resolve_covered(source, start, end, context.run_id)
+    try:
+        resolved = queue(context).resolve_covered(source, start, end, context.run_id)
+    except Exception as failure:  # bronze is written: an entry left open is replayed and resolved then
+        context.log.error(f"{source}: dead letters of {start}..{end} could not be resolved: {failure}")
+        return
     for entry in resolved:
         context.log.info(f"dead letter {entry.id} ({source} {entry.first_day}..{entry.last_day}) resolved")

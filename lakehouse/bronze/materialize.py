@@ -82,20 +82,7 @@ def materialize_bronze(
     assert plan is not None  # the range has days of the source's history
     breaker = _fold(plan, circuit_breaker(plan, key))
     if not breaker.passed:
-        infra = [p for p in plan.problems if p.kind in dead_letters.NOT_THE_DATA]
-        entry = (
-            dead_letters.record(
-                context,
-                contract.name,
-                start,
-                end,
-                kind=infra[0].kind,
-                error="; ".join(p.message for p in infra),
-                errors=[p.error for p in infra],
-            )
-            if infra
-            else None
-        )
+        entry = dead_letters.record_problems(context, contract.name, start, end, plan.problems)
         yield from report(  # nothing is materialised: the days target what they held before
             context,
             selected_checks(
@@ -127,11 +114,12 @@ def materialize_bronze(
             context, contract.name, start, end, kind="unreadable", error=str(error), errors=[error]
         )
         raise dg.Failure(
-            description=f"bronze/{contract.name} {start}..{end}: {error}; nothing was written. "
-            f"Dead letter {entry.id}: {dead_letters.describe_next(entry)}."
+            description=f"bronze/{contract.name} {start}..{end}: {error}; nothing was written"
+            + (f". Dead letter {entry.id}: {dead_letters.describe_next(entry)}." if entry else ".")
         ) from None
-    if extraction is not None:  # bronze committed: only now may the watermark move (and its
-        extraction.commit(context.run_id, result.restated_start, result.end)  # dead letters resolve)
+    # Bronze committed: only now may the watermark move, and the days' dead letters resolve.
+    if extraction is not None:
+        extraction.commit(context.run_id, result.restated_start, result.end)
     elif contract.partitions.partitioned:
         dead_letters.resolve(context, contract.name, result.restated_start, result.end)
     else:  # a whole refresh covers every day the source ever failed
