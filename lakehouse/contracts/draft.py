@@ -103,7 +103,9 @@ def _reader(fmt: str, path: Path) -> str:
     from lakehouse.tables.sql import literal
 
     if fmt == "csv":
-        return f"read_csv({literal(str(path))}, ignore_errors = true)"
+        # As text: the values decide each type (the sniffer's DOUBLE for one '12.5' among integers
+        # would hide 199 integers, and its reading drops the text's decimals).
+        return f"read_csv({literal(str(path))}, ignore_errors = true, all_varchar = true)"
     if fmt == "jsonl":
         return f"read_json({literal(str(path))}, format = 'newline_delimited', ignore_errors = true)"
     return f"read_parquet({literal(str(path))})"
@@ -171,14 +173,20 @@ def _typed_text(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, str] 
     total = present[0] if present else 0
     if total == 0:
         return None
-    for contract_type, cast in (
-        ("int64", "BIGINT"),
-        ("float64", "DOUBLE"),
-        ("date", "DATE"),
-        ("timestamp", "TIMESTAMPTZ"),
-        ("bool", "BOOLEAN"),
+    value = f"trim({quoted})"
+    # DuckDB's casts are lenient ('1.5' casts to BIGINT 2, a timestamp's text to its DATE), and
+    # bronze refuses a value a cast would round: each type's values must look like that type.
+    for contract_type, parses in (
+        ("int64", f"regexp_full_match({value}, '[+-]?[0-9]+') AND TRY_CAST({value} AS BIGINT) IS NOT NULL"),
+        ("float64", f"TRY_CAST({value} AS DOUBLE) IS NOT NULL"),
+        (
+            "date",
+            f"regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND TRY_CAST({value} AS DATE) IS NOT NULL",
+        ),
+        ("timestamp", f"TRY_CAST({value} AS TIMESTAMPTZ) IS NOT NULL"),
+        ("bool", f"lower({value}) IN ('true', 'false')"),
     ):
-        found = con.execute(f"SELECT count(TRY_CAST(trim({quoted}) AS {cast})) FROM sample").fetchone()
+        found = con.execute(f"SELECT count(*) FILTER (WHERE {parses}) FROM sample").fetchone()
         parsed = found[0] if found else 0
         if parsed and parsed >= PARSES * total:
             failing = total - parsed
@@ -281,8 +289,11 @@ def _event_time(con: duckdb.DuckDBPyConnection, columns: list[DraftColumn]) -> t
     spans = {}
     for column in temporal:
         value = ident(column.name)
+        text = f"trim(CAST({value} AS VARCHAR))"  # a text field typed by the draft is text here
         day = (
-            value if column.type == "date" else f"CAST(timezone('UTC', CAST({value} AS TIMESTAMPTZ)) AS DATE)"
+            f"TRY_CAST({text} AS DATE)"
+            if column.type == "date"
+            else f"CAST(timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) AS DATE)"
         )
         spans[column.name] = con.execute(
             f"WITH days AS (SELECT {day} AS d FROM sample), bounds AS (SELECT max(d) AS latest FROM days) "
@@ -374,7 +385,12 @@ def infer(sample: Path, *, name: str | None = None, landing_path: str | None = N
                 con.execute(f"SELECT count(*) - count({ident(column_name)}) FROM sample").fetchone() or (0,)
             )[0]
             column = DraftColumn(key, contract_type, nullable=nulls > 0, notes=[n for n in notes if n])
-            column.notes.insert(0, f"{nulls} nulls in the sample" if nulls else "never null in the sample")
+            column.notes.insert(
+                0,
+                f"{nulls} null{'s' if nulls > 1 else ''} in the sample"
+                if nulls
+                else "never null in the sample",
+            )
             columns.append(column)
         if not columns:
             raise DraftError(f"{sample}: no field has a usable column name: " + "; ".join(left_out))

@@ -111,3 +111,41 @@ def test_names_and_paths_are_options_and_bad_samples_are_refused_by_name(
     existing.write_text("keep me")
     kept = CliRunner().invoke(main, ["contract", "draft", str(samples["csv"]), "--out", str(existing)])
     assert kept.exit_code == 1 and "exists" in kept.output and existing.read_text() == "keep me"
+
+
+def test_text_fields_get_the_type_every_value_has_never_a_rounded_one(tmp_path: Path) -> None:
+    """DuckDB casts '1.5' to the integer 2 and a timestamp's text to its date; bronze refuses
+    both, so a draft types a field only by what its values look like."""
+    import random
+
+    rng = random.Random(11)
+    lines = ["Reading ID,count,ratio,day,measured_at,ok"]
+    for i in range(200):
+        day = date(2026, 4, 8 + rng.randrange(3))  # a daily delivery, with late rows
+        lines.append(
+            f"r{i},{rng.randrange(1000)},{rng.random() * 10:.3f},{day},{day}T{rng.randrange(24):02d}:00:00Z,"
+            f"{rng.choice(['true', 'false'])}"
+        )
+    lines[7] = lines[7].replace(",", ",12.5,", 1).rsplit(",", 1)[0]  # a rounded-looking count...
+    sample = tmp_path / "readings.csv"
+    sample.write_text("\n".join(lines) + "\n")
+    contract = load_contract_text(draft(str(sample)))
+    types = {c.name: c.type for c in contract.columns}
+    assert types == {
+        "count": "int64",  # ...is one of the 5 % that would be quarantined, not a reason for float
+        "ratio": "float64",  # three decimals: not an amount
+        "day": "date",
+        "measured_at": "timestamp",
+        "ok": "bool",
+    }
+    assert contract.partitions.event_time == "measured_at"
+
+
+def load_contract_text(text: str):
+    from lakehouse.contracts.loader import parse_contract
+
+    assert (
+        "# not declared: 'Reading ID' is not a valid column name (the export could call it reading_id)"
+        in text
+    )
+    return parse_contract(text)
