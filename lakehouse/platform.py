@@ -15,6 +15,7 @@ import warnings
 import dagster as dg
 
 from lakehouse.assets.bronze import bronze_definitions
+from lakehouse.assets.dead_letters import dead_letters_definitions
 from lakehouse.assets.gold import gold_definitions
 from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table
@@ -94,5 +95,6 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         gold_definitions(settings, contracts, days, resources),
         freshness_definitions([loaded.contract for loaded in contracts], days),
         reports_definitions([loaded.contract for loaded in contracts], resources),
+        dead_letters_definitions([loaded.contract for loaded in contracts], resources),
         dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
     )

@@ -39,6 +39,11 @@ from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, ident, literal, scalar
 
 
+class LandingReadError(RuntimeError):
+    """A landing file the plan found readable failed while staging (an I/O error, a timeout,
+    gone unreadable since): not the data's fault, and nothing was written."""
+
+
 class PairWriteError(RuntimeError):
     """The quarantine commit of an ingest failed after bronze's (bronze is restored when it can be)."""
 
@@ -135,10 +140,17 @@ def ingest_planned(
     with tempfile.TemporaryDirectory(prefix="lakehouse-bronze-") as spill:
         con = staging_connection(contract, pii_key, temp_dir=spill)
         try:
-            reports = [
-                stage_file(con, contract, f, plan.layouts.get(f.relative_path), first, last)
-                for f in plan.files
-            ]
+            reports = []
+            for f in plan.files:
+                try:
+                    reports.append(
+                        stage_file(con, contract, f, plan.layouts.get(f.relative_path), first, last)
+                    )
+                except (OSError, duckdb.IOException) as error:
+                    raise LandingReadError(
+                        f"{contract.name}: reading landing file {f.relative_path} (arrived {f.arrival_date}) "
+                        f"failed: {error}"
+                    ) from error
             result = BronzeResult(
                 start=plan.start,
                 end=plan.end,

@@ -20,7 +20,8 @@ import dagster as dg
 
 from lakehouse.assets.metadata import as_whole_table, bronze_days, bronze_metadata, record_days
 from lakehouse.assets.partitions import partition_window
-from lakehouse.bronze.ingest import BronzeResult, PairWriteError, ingest_planned
+from lakehouse.bronze import dead_letters
+from lakehouse.bronze.ingest import BronzeResult, LandingReadError, PairWriteError, ingest_planned
 from lakehouse.bronze.pairing import PairMismatchError, repair_unpaired
 from lakehouse.bronze.pii import key_fingerprint
 from lakehouse.bronze.pii_keys import ROTATION_TAG
@@ -81,6 +82,7 @@ def materialize_bronze(
     assert plan is not None  # the range has days of the source's history
     breaker = _fold(plan, circuit_breaker(plan, key))
     if not breaker.passed:
+        entry = dead_letters.record_problems(context, contract.name, start, end, plan.problems)
         yield from report(  # nothing is materialised: the days target what they held before
             context,
             selected_checks(
@@ -91,8 +93,9 @@ def materialize_bronze(
             ),
         )
         raise dg.Failure(
-            description=f"bronze/{contract.name}: circuit breaker tripped, nothing was written: "
+            description=f"bronze/{contract.name} {start}..{end}: circuit breaker tripped, nothing was written: "
             + "; ".join(p.message for p in plan.problems)
+            + (f". Dead letter {entry.id}: {dead_letters.describe_next(entry)}." if entry else "")
         )
 
     try:
@@ -106,8 +109,21 @@ def materialize_bronze(
         )
     except PairWriteError as error:
         raise dg.Failure(description=f"bronze/{contract.name}: {error}") from None
-    if extraction is not None:  # bronze committed: only now may the watermark move
+    except LandingReadError as error:  # a file went unreadable after the plan (I/O, a timeout)
+        entry = dead_letters.record(
+            context, contract.name, start, end, kind="unreadable", error=str(error), errors=[error]
+        )
+        raise dg.Failure(
+            description=f"bronze/{contract.name} {start}..{end}: {error}; nothing was written"
+            + (f". Dead letter {entry.id}: {dead_letters.describe_next(entry)}." if entry else ".")
+        ) from None
+    # Bronze committed: only now may the watermark move, and the days' dead letters resolve.
+    if extraction is not None:
         extraction.commit(context.run_id, result.restated_start, result.end)
+    elif contract.partitions.partitioned:
+        dead_letters.resolve(context, contract.name, result.restated_start, result.end)
+    else:  # a whole refresh covers every day the source ever failed
+        dead_letters.resolve(context, contract.name, date.min, date.max)
     _log(context, contract.name, result)
     outcomes = with_metadata(
         _checks(plan, result, breaker, key, bronze, quarantine), contract_version=loaded.version

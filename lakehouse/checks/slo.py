@@ -11,6 +11,8 @@ read 0" beside "100 % of 1320 checks").
 - checks passed %: the latest evaluation of every other check of its bronze and silver assets for
   each day of the range (a day rerun counts once, as it is now), that passed.
 - rows quarantined %: quarantined rows / rows read, over the days, from the tables' statistics.
+- dead letters: the source's open dead-letter entries (``checks/dead_letters.py``), pending and
+  exhausted, whatever their days: an extraction no replay could fix is never out of the report.
 
 Check results come from the quality ledger; row counts from the Delta logs, which are the truth
 about what the tables hold.
@@ -43,6 +45,7 @@ class SourceSlo:
     rows_read: int
     rows_quarantined_pct: float | None
     freshness_note: str | None = None  # why there is no freshness promise
+    dead_letters: str = "none"  # open dead-letter entries, whatever their days (never forgotten)
 
     def cells(self) -> list[str]:
         def pct(value: float | None) -> str:
@@ -59,10 +62,11 @@ class SourceSlo:
             f"{pct(self.checks_passed_pct)} of {self.check_evaluations}",
             f"{self.rows_read:,}",
             pct(self.rows_quarantined_pct),
+            self.dead_letters,
         ]
 
 
-HEADERS = ["source", "freshness met", "checks passed", "rows read", "rows quarantined"]
+HEADERS = ["source", "freshness met", "checks passed", "rows read", "rows quarantined", "dead letters"]
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -88,7 +92,11 @@ def slo_report(
     wait_seconds: float = COMMAND_WAIT_SECONDS,
 ) -> list[SourceSlo]:
     """The partition days ``start..end`` (inclusive), for evaluations and rows alike."""
+    from lakehouse.checks.dead_letters import source_summary
+    from lakehouse.tables.dead_letters import DeadLetterQueue
+
     checks, freshness = _ledger_counts(contracts, warehouse_path, start, end, wait_seconds)
+    dead_letters = DeadLetterQueue(lake.ops_table("dead_letters")).entries()
     report = []
     for contract in contracts:
         total, passed = checks[contract.name]
@@ -110,6 +118,7 @@ def slo_report(
                 rows_read=written + quarantined,
                 rows_quarantined_pct=_pct(quarantined, written + quarantined),
                 freshness_note=note,
+                dead_letters=source_summary(dead_letters, contract.name),
             )
         )
     return report

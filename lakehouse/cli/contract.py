@@ -58,3 +58,40 @@ def validate(files: tuple[Path, ...]) -> None:
     if failed:
         click.echo(f"{failed} of {len(results)} contract(s) invalid", err=True)
         sys.exit(1)
+
+
+@contract.command()
+@click.argument("sample", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--name", help="The source's name (default: the --out file's, else the sample's without dates)."
+)
+@click.option("--landing-path", help="extract.path, with {date} (default: <name>/{date}/*.<format>).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the draft here (e.g. sources/x.yaml) instead of printing it; never overwrites.",
+)
+def draft(sample: Path, name: str | None, landing_path: str | None, out: Path | None) -> None:
+    """Infer a draft contract from SAMPLE (CSV, JSON lines or Parquet).
+
+    Proposes column names and types, nullability, a primary key, the event time and PII, each
+    marked with a `# guessed:` comment to confirm. The draft loads as it is.
+    """
+    from lakehouse.contracts.draft import DraftError, draft_contract
+
+    if out is not None and out.exists():
+        raise click.ClickException(f"{out} exists; choose another --out or remove it first")
+    try:
+        text = draft_contract(
+            sample, name=name or (out.stem if out is not None else None), landing_path=landing_path
+        )
+    except DraftError as error:
+        raise click.ClickException(str(error)) from None
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(text)
+    partial.replace(out)  # a contract appears whole: the config sensor may be watching the folder
+    click.echo(f"wrote {out}: review every '# guessed:' line, then `lakehouse contract validate {out}`")

@@ -32,6 +32,9 @@ MAX_ATTEMPTS = len(BACKOFF) + 1  # the failure itself, then one retry per backof
 
 PENDING, EXHAUSTED, RESOLVED = "pending", "exhausted", "resolved"
 
+# The tag of a replay run: the entry it replays (a failure then counts as that entry's next attempt).
+DEAD_LETTER_TAG = "lakehouse/dead_letter"
+
 
 def dead_letter_location(lake_root: str, s3: S3Connection | None = None) -> TableLocation:
     return TableLocation(f"{lake_root.rstrip('/')}/_ops/dead_letters", s3)
