@@ -1,0 +1,265 @@
+"""Where personal data goes: from a contract's personal column to every table and gold model
+that holds it, or holds something computed from it.
+
+Built from what is on disk, without Dagster: the contracts (landing → bronze → quarantine →
+silver, the platform's own path, and how each column is protected) and the dbt manifest (which
+models read which silver tables and models). Column by column, each model's SQL is traced with
+the same sqlglot lineage the gold assets' ``dagster/column_lineage`` comes from
+(``gold/lineage.column_sources``): its ``{{ ref() }}``/``{{ source() }}`` calls become relation
+names, so ephemeral staging models are followed too (they are columns of no stored table, and
+are shown as such). A model whose Jinja goes beyond ``ref``, ``source`` and ``config`` cannot be
+traced without dbt; if it reads personal data it is listed as *may hold*, never left out.
+
+``lakehouse lineage`` prints it; the gold assets' ``lakehouse/pii_columns`` metadata is the same
+trace, one model at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.contracts.model import SourceContract
+from lakehouse.contracts.platform_columns import silver_platform_columns
+
+Pair = tuple[str, str]  # (dbt unique id, column)
+
+_CONFIG = re.compile(r"\{\{\s*config\s*\(.*?\)\s*\}\}", re.S)
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_REF = re.compile(r"""\{\{\s*ref\s*\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*\}\}""")
+_SOURCE = re.compile(r"""\{\{\s*source\s*\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*\}\}""")
+
+
+class LineageError(ValueError):
+    """A column or source the contracts do not declare, or a missing manifest: one line."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One place that holds a personal column, or a value computed from it."""
+
+    asset: str  # bronze/orders, gold/fct_daily_sales, dbt/stg_demo__orders (ephemeral: not stored)
+    layer: str  # landing | bronze | quarantine | silver | gold
+    column: str
+    protection: str  # how the value is held there: clear, tokenize, a token, derived from one
+    derived_from: str  # the column one step up (asset.column)
+    stored: bool = True
+    note: str = ""
+
+
+@dataclass
+class PersonalColumn:
+    source: str
+    column: str
+    protection: str
+    contract: SourceContract
+    holders: list[Holder] = field(default_factory=list)
+
+    @property
+    def gold_models(self) -> list[str]:
+        return sorted({h.asset for h in self.holders if h.layer == "gold"})
+
+
+@dataclass
+class _Node:
+    unique_id: str
+    name: str
+    kind: str  # model | source
+    asset: str
+    stored: bool
+    sql: str = ""
+    depends_on: list[str] = field(default_factory=list)
+    columns: dict[str, set[Pair]] = field(default_factory=dict)  # model: output column → inputs
+    error: str = ""
+
+
+class DbtLineage:
+    """The column lineage of every model of a dbt manifest, traced once."""
+
+    def __init__(self, manifest: Mapping[str, Any], contracts: Iterable[SourceContract]):
+        self.contracts = {c.entity_name: c for c in contracts}
+        self.nodes: dict[str, _Node] = {}
+        self.schemas: dict[str, list[str]] = {}  # unique id → its columns
+        for unique_id, source in manifest.get("sources", {}).items():
+            self.nodes[unique_id] = _Node(
+                unique_id, source["name"], "source", f"{source['source_name']}/{source['name']}", True
+            )
+            self.schemas[unique_id] = self._source_columns(source)
+        for unique_id, node in manifest.get("nodes", {}).items():
+            if node.get("resource_type") != "model":
+                continue
+            ephemeral = node.get("config", {}).get("materialized") == "ephemeral"
+            self.nodes[unique_id] = _Node(
+                unique_id,
+                node["name"],
+                "model",
+                f"dbt/{node['name']}" if ephemeral else f"gold/{node['name']}",
+                not ephemeral,
+                node.get("raw_code", ""),
+                list(node.get("depends_on", {}).get("nodes", [])),
+            )
+        for unique_id in self._in_order():
+            self._trace(self.nodes[unique_id])
+
+    @classmethod
+    def from_file(cls, manifest_path: Path | str, contracts: Iterable[SourceContract]) -> DbtLineage:
+        path = Path(manifest_path)
+        if not path.is_file():
+            raise LineageError(f"{path}: no dbt manifest; run `lakehouse dbt parse` first")
+        return cls(json.loads(path.read_text()), contracts)
+
+    def _source_columns(self, source: Mapping[str, Any]) -> list[str]:
+        contract = self.contracts.get(source["name"]) if source.get("source_name") == "silver" else None
+        if contract is None:
+            return list(source.get("columns", {}))
+        leading, trailing = silver_platform_columns(contract)
+        return [*(c.name for c in leading), *(c.name for c in contract.columns), *(c.name for c in trailing)]
+
+    def _in_order(self) -> list[str]:
+        done: list[str] = []
+        seen: set[str] = set()
+
+        def visit(unique_id: str) -> None:
+            if unique_id in seen or unique_id not in self.nodes:
+                return
+            seen.add(unique_id)
+            for parent in self.nodes[unique_id].depends_on:
+                visit(parent)
+            if self.nodes[unique_id].kind == "model":
+                done.append(unique_id)
+
+        for unique_id in sorted(self.nodes):
+            visit(unique_id)
+        return done
+
+    @staticmethod
+    def _relation(unique_id: str) -> str:
+        return '"lineage"."n"."' + re.sub(r"[^A-Za-z0-9_]", "_", unique_id) + '"'
+
+    def _render(self, node: _Node) -> str:
+        """The model's SQL with its refs and sources as relations; LineageError if more Jinja."""
+        parents = {self.nodes[p].name: p for p in node.depends_on if p in self.nodes}
+
+        def ref(match: re.Match[str]) -> str:
+            name = match.group(2) or match.group(1)
+            if name not in parents:
+                raise LineageError(f"ref('{name}') is not among its manifest dependencies")
+            return self._relation(parents[name])
+
+        def source(match: re.Match[str]) -> str:
+            found = [p for p in node.depends_on if p.endswith(f".{match.group(1)}.{match.group(2)}")]
+            if not found:
+                raise LineageError(f"source('{match.group(1)}', '{match.group(2)}') is not in the manifest")
+            return self._relation(found[0])
+
+        sql = _SOURCE.sub(source, _REF.sub(ref, _CONFIG.sub("", _COMMENT.sub("", node.sql))))
+        if "{{" in sql or "{%" in sql:
+            raise LineageError("uses Jinja beyond ref, source and config (trace it in the UI after a run)")
+        return sql
+
+    def _trace(self, node: _Node) -> None:
+        from lakehouse.gold.lineage import column_sources
+
+        try:
+            sql = self._render(node)
+            known = {p: self.schemas[p] for p in node.depends_on if self.schemas.get(p)}
+            schemas = {self._relation(p): dict.fromkeys(cols, "VARCHAR") for p, cols in known.items()}
+            by_relation = {_lower_parts(self._relation(p)): p for p in known}
+            traced = column_sources(sql, schemas)
+        except Exception as error:
+            node.error = f"{type(error).__name__}: {error}"
+            return
+        node.columns = {
+            column: {(by_relation[t], c) for t, c in pairs if t in by_relation}
+            for column, pairs in traced.items()
+        }
+        self.schemas[node.unique_id] = list(node.columns)
+
+    def source_ids(self, entity: str) -> list[str]:
+        return [u for u, n in self.nodes.items() if n.kind == "source" and n.asset == f"silver/{entity}"]
+
+    def downstream(self, start: set[Pair]) -> list[tuple[_Node, str, set[Pair]]]:
+        """Every model column computed from any of ``start``, with the tainted inputs it reads;
+        models that could not be traced but read a tainted table, with column ``*``."""
+        tainted = set(start)
+        found = []
+        for unique_id in self._in_order():
+            node = self.nodes[unique_id]
+            if node.error:
+                if any(p in {t for t, _ in tainted} for p in node.depends_on):
+                    found.append((node, "*", set()))
+                    tainted.add((unique_id, "*"))
+                continue
+            for column, inputs in node.columns.items():
+                hit = {pair for pair in inputs if pair in tainted or (pair[0], "*") in tainted}
+                if hit:
+                    found.append((node, column, hit))
+                    tainted.add((unique_id, column))
+        return found
+
+
+def _lower_parts(relation: str) -> tuple[str, str, str]:
+    from lakehouse.gold.lineage import relation_parts
+
+    return relation_parts(relation)
+
+
+def trace(contract: SourceContract, column: str, dbt: DbtLineage | None) -> PersonalColumn:
+    """Every place ``contract``'s ``column`` is held, from landing to gold."""
+    declared = contract.column_map.get(column)
+    if declared is None:
+        raise LineageError(
+            f"{contract.name}.{column}: no such column (columns: {', '.join(contract.column_map)})"
+        )
+    protection = declared.pii or "none"
+    name, entity = contract.name, contract.entity_name
+    origin = f"landing/{name}.{column}"
+    held = PersonalColumn(name, column, protection, contract)
+    held.holders = [
+        Holder(f"landing/{name}", "landing", column, "clear", f"{contract.extract.path} (the source's file)"),
+        Holder(f"bronze/{name}", "bronze", column, protection, origin),
+    ]
+    if declared.pii:
+        held.holders.append(
+            Holder(
+                f"quarantine/{name}", "quarantine", "_raw", f"{protection} (inside the raw record)", origin
+            )
+        )
+    held.holders.append(Holder(f"silver/{entity}", "silver", column, protection, f"bronze/{name}.{column}"))
+    if dbt is None:
+        return held
+    start = {(u, column) for u in dbt.source_ids(entity)}
+    for node, output, inputs in dbt.downstream(start):
+        if node.error:
+            how, note = "may hold (not traced)", node.error
+        else:
+            how = protection if _passes_through(node, output) else f"derived from {protection}d values"
+            note = "" if node.stored else "ephemeral model: not stored, compiled into the models that read it"
+        parents = ", ".join(sorted(f"{dbt.nodes[u].asset}.{c}" for u, c in inputs)) or "the tables it reads"
+        held.holders.append(Holder(node.asset, "gold", output, how, parents, node.stored, note))
+    return held
+
+
+def _passes_through(node: _Node, output: str) -> bool:
+    """Whether the output column is one input column (maybe renamed), not computed from several."""
+    return len(node.columns.get(output, set())) == 1
+
+
+def personal_columns(contracts: Iterable[SourceContract]) -> list[tuple[SourceContract, str]]:
+    return [(c, name) for c in contracts for name in c.pii_columns]
+
+
+def model_pii_columns(
+    dbt: DbtLineage, contracts: Iterable[SourceContract], model: str
+) -> list[tuple[str, str, str]]:
+    """``gold/<model>``'s personal columns: (column, protection, the columns it comes from)."""
+    rows = []
+    for contract, column in personal_columns(contracts):
+        for holder in trace(contract, column, dbt).holders:
+            if holder.asset == model and holder.layer == "gold":
+                rows.append((holder.column, holder.protection, holder.derived_from))
+    return sorted(set(rows))
