@@ -12,7 +12,9 @@ from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
+from lakehouse.cli.lineage import lineage
 from lakehouse.cli.pii import pii
+from lakehouse.cli.vacuum import vacuum
 
 
 class _Commands(click.Group):
@@ -40,3 +42,5 @@ main.add_command(dbt)
 main.add_command(checks)
 main.add_command(pii)
 main.add_command(deploy)
+main.add_command(lineage)
+main.add_command(vacuum)

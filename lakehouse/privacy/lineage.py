@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.platform_columns import silver_platform_columns
 
+if TYPE_CHECKING:
+    from lakehouse.tables.location import TableLocation
+
 Pair = tuple[str, str]  # (dbt unique id, column)
+CACHE_NAME = "lakehouse_column_lineage.json"  # beside the manifest
+CACHE_VERSION = 1
 
 _CONFIG = re.compile(r"\{\{\s*config\s*\(.*?\)\s*\}\}", re.S)
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
@@ -49,6 +54,7 @@ class Holder:
     derived_from: str  # the column one step up (asset.column)
     stored: bool = True
     note: str = ""
+    relation: str = ""  # gold: the model's relation in the warehouse (schema.name)
 
 
 @dataclass
@@ -75,12 +81,15 @@ class _Node:
     depends_on: list[str] = field(default_factory=list)
     columns: dict[str, set[Pair]] = field(default_factory=dict)  # model: output column → inputs
     error: str = ""
+    relation: str = ""  # a stored model's relation in the warehouse (schema.name)
 
 
 class DbtLineage:
     """The column lineage of every model of a dbt manifest, traced once."""
 
-    def __init__(self, manifest: Mapping[str, Any], contracts: Iterable[SourceContract]):
+    def __init__(
+        self, manifest: Mapping[str, Any], contracts: Iterable[SourceContract], cache: Path | None = None
+    ):
         self.contracts = {c.entity_name: c for c in contracts}
         self.nodes: dict[str, _Node] = {}
         self.schemas: dict[str, list[str]] = {}  # unique id → its columns
@@ -101,16 +110,63 @@ class DbtLineage:
                 not ephemeral,
                 node.get("raw_code", ""),
                 list(node.get("depends_on", {}).get("nodes", [])),
+                relation=".".join(node.get("relation_name", "").split(".")[1:]) if not ephemeral else "",
             )
-        for unique_id in self._in_order():
-            self._trace(self.nodes[unique_id])
+        self.key = self._key()  # before tracing adds the models' schemas
+        if cache is None or not self._load(cache):
+            for unique_id in self._in_order():
+                self._trace(self.nodes[unique_id])
+            if cache is not None:
+                self._save(cache)
 
     @classmethod
     def from_file(cls, manifest_path: Path | str, contracts: Iterable[SourceContract]) -> DbtLineage:
+        """The manifest's lineage, traced once per manifest and contracts' columns: the trace
+        (sqlglot over every model, ~0.3 s) is kept beside the manifest and reused while both are
+        unchanged."""
         path = Path(manifest_path)
         if not path.is_file():
             raise LineageError(f"{path}: no dbt manifest; run `lakehouse dbt parse` first")
-        return cls(json.loads(path.read_text()), contracts)
+        return cls(json.loads(path.read_text()), contracts, cache=path.with_name(CACHE_NAME))
+
+    def _key(self) -> str:
+        import hashlib
+
+        models = {u: (n.sql, n.depends_on) for u, n in sorted(self.nodes.items()) if n.kind == "model"}
+        sources = {u: self.schemas[u] for u in sorted(self.schemas)}
+        text = json.dumps([CACHE_VERSION, models, sources], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _load(self, cache: Path) -> bool:
+        try:
+            held = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            return False
+        if held.get("key") != self.key:
+            return False
+        for unique_id, traced in held["models"].items():
+            node = self.nodes[unique_id]
+            node.error = traced["error"]
+            node.columns = {c: {(u, n) for u, n in pairs} for c, pairs in traced["columns"].items()}
+            if not node.error:
+                self.schemas[unique_id] = list(node.columns)
+        return True
+
+    def _save(self, cache: Path) -> None:
+        """Atomically; a folder this process cannot write just means no cache."""
+        import os
+
+        models = {
+            u: {"error": n.error, "columns": {c: sorted(pairs) for c, pairs in n.columns.items()}}
+            for u, n in self.nodes.items()
+            if n.kind == "model"
+        }
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        try:
+            partial.write_text(json.dumps({"key": self.key, "models": models}))
+            os.replace(partial, cache)
+        except OSError:
+            partial.unlink(missing_ok=True)
 
     def _source_columns(self, source: Mapping[str, Any]) -> list[str]:
         contract = self.contracts.get(source["name"]) if source.get("source_name") == "silver" else None
@@ -240,7 +296,9 @@ def trace(contract: SourceContract, column: str, dbt: DbtLineage | None) -> Pers
             how = protection if _passes_through(node, output) else f"derived from {protection}d values"
             note = "" if node.stored else "ephemeral model: not stored, compiled into the models that read it"
         parents = ", ".join(sorted(f"{dbt.nodes[u].asset}.{c}" for u, c in inputs)) or "the tables it reads"
-        held.holders.append(Holder(node.asset, "gold", output, how, parents, node.stored, note))
+        held.holders.append(
+            Holder(node.asset, "gold", output, how, parents, node.stored, note, node.relation)
+        )
     return held
 
 
@@ -263,3 +321,77 @@ def model_pii_columns(
             if holder.asset == model and holder.layer == "gold":
                 rows.append((holder.column, holder.protection, holder.derived_from))
     return sorted(set(rows))
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    asset: str
+    column: str
+    rows: int | None  # None: not searched (``note`` says why)
+    note: str = ""
+
+
+def find_token(
+    held: PersonalColumn,
+    token: str,
+    *,
+    table: Callable[[str, str], TableLocation],
+    warehouse_path: str,
+) -> list[Occurrence]:
+    """Rows holding ``token`` in each stored table that carries ``held``'s column as it is: a
+    query per table on that column only (the quarantine's raw records by substring), never a
+    scan of the lake. Landing files hold the clear value and are not searched."""
+    import duckdb
+
+    from lakehouse.tables.delta import partition_dataset
+
+    found = []
+    con = duckdb.connect()
+    try:
+        for holder in held.holders:
+            if holder.layer == "landing":
+                found.append(Occurrence(holder.asset, holder.column, None, "clear files: not searched"))
+                continue
+            if holder.layer == "gold":
+                continue
+            dataset = partition_dataset(table(*holder.asset.split("/", 1)))
+            if dataset is None:
+                found.append(Occurrence(holder.asset, holder.column, 0, "no table yet"))
+                continue
+            con.register("t", dataset)
+            where = (
+                f"{holder.column} LIKE '%' || ? || '%'"
+                if holder.layer == "quarantine"
+                else f"{holder.column} = ?"
+            )
+            count = con.execute(f"SELECT count(*) FROM t WHERE {where}", [token]).fetchall()[0][0]
+            con.unregister("t")
+            found.append(Occurrence(holder.asset, holder.column, int(count)))
+    finally:
+        con.close()
+    found += _find_in_gold(held, token, warehouse_path)
+    return found
+
+
+def _find_in_gold(held: PersonalColumn, token: str, warehouse_path: str) -> list[Occurrence]:
+    """The stored gold models that carry the token as it is (not derived values)."""
+    import duckdb
+
+    from lakehouse.warehouse_lock import COMMAND_WAIT_SECONDS, warehouse_lock
+
+    carriers = [h for h in held.holders if h.layer == "gold" and h.stored and h.protection == held.protection]
+    if not carriers:
+        return []
+    if not Path(warehouse_path).exists():
+        return [Occurrence(h.asset, h.column, 0, "no warehouse yet") for h in carriers]
+    found = []
+    with (
+        warehouse_lock(warehouse_path, wait_seconds=COMMAND_WAIT_SECONDS),
+        duckdb.connect(warehouse_path, read_only=True) as con,
+    ):
+        for holder in carriers:
+            count = con.execute(
+                f"SELECT count(*) FROM {holder.relation} WHERE {holder.column} = ?", [token]
+            ).fetchall()[0][0]
+            found.append(Occurrence(holder.asset, holder.column, int(count)))
+    return found
