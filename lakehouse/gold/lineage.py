@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # ``lakehouse lineage`` uses this module without importing Dagster
     import dagster as dg
@@ -39,9 +39,14 @@ def compiled_sql_path(target_path: Path, node: Mapping[str, Any]) -> Path | None
 Relation = tuple[str, str, str]  # catalog, schema, name; lower case
 
 
+class ColumnSources(NamedTuple):
+    pairs: set[tuple[Relation, str]]  # the (relation, column) pairs an output column is computed from
+    unchanged: bool  # the output is one of them as it is (selected, maybe renamed), not computed
+
+
 def column_sources(
     sql: str, schemas: Mapping[str, Mapping[str, str]], columns: list[str] | None = None
-) -> dict[str, set[tuple[Relation, str]]]:
+) -> dict[str, ColumnSources]:
     """Each output column of ``sql`` (or of ``columns``) → the (relation, column) pairs it is
     computed from, among the relations of ``schemas`` (relation name as dbt quotes it → column →
     SQL type). Free of Dagster: ``lakehouse lineage`` answers from it without loading it."""
@@ -55,16 +60,21 @@ def column_sources(
 
     tree = optimize(parse_one(sql, read=DIALECT), schema=mapping, dialect=DIALECT)
     qualified = tree.sql(dialect=DIALECT)
-    found: dict[str, set[tuple[Relation, str]]] = {}
+    found: dict[str, ColumnSources] = {}
     for column in columns or list(getattr(tree, "named_selects", [])):
         pairs: set[tuple[Relation, str]] = set()
+        unchanged = True
         for node in lineage(column, qualified, schema=mapping, dialect=DIALECT).walk():
-            if node.downstream:
+            expression = node.expression
+            if not node.downstream:
+                table = expression.find(exp.Table)
+                if table is not None:
+                    pairs.add((_parts(table), exp.to_column(node.name).name.lower()))
                 continue
-            table = node.expression.find(exp.Table)
-            if table is not None:
-                pairs.add((_parts(table), exp.to_column(node.name).name.lower()))
-        found[column.lower()] = pairs
+            if isinstance(expression, exp.Alias):
+                expression = expression.this
+            unchanged = unchanged and isinstance(expression, exp.Column)
+        found[column.lower()] = ColumnSources(pairs, unchanged and len(pairs) == 1)
     return found
 
 
@@ -90,7 +100,7 @@ def column_lineage(
 
     key_by_table = {relation_parts(r): k for r, k in keys.items()}
     deps: dict[str, list[dg.TableColumnDep]] = {}
-    for column, pairs in column_sources(sql, schemas, columns).items():
+    for column, (pairs, _) in column_sources(sql, schemas, columns).items():
         found = {
             (key_by_table[table].to_user_string(), name) for table, name in pairs if table in key_by_table
         }

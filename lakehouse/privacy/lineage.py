@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 Pair = tuple[str, str]  # (dbt unique id, column)
 CACHE_NAME = "lakehouse_column_lineage.json"  # beside the manifest
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 _CONFIG = re.compile(r"\{\{\s*config\s*\(.*?\)\s*\}\}", re.S)
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
@@ -80,6 +80,7 @@ class _Node:
     sql: str = ""
     depends_on: list[str] = field(default_factory=list)
     columns: dict[str, set[Pair]] = field(default_factory=dict)  # model: output column → inputs
+    unchanged: set[str] = field(default_factory=set)  # output columns that are one input as it is
     error: str = ""
     relation: str = ""  # a stored model's relation in the warehouse (schema.name)
 
@@ -148,6 +149,7 @@ class DbtLineage:
             node = self.nodes[unique_id]
             node.error = traced["error"]
             node.columns = {c: {(u, n) for u, n in pairs} for c, pairs in traced["columns"].items()}
+            node.unchanged = set(traced["unchanged"])
             if not node.error:
                 self.schemas[unique_id] = list(node.columns)
         return True
@@ -157,7 +159,11 @@ class DbtLineage:
         import os
 
         models = {
-            u: {"error": n.error, "columns": {c: sorted(pairs) for c, pairs in n.columns.items()}}
+            u: {
+                "error": n.error,
+                "columns": {c: sorted(pairs) for c, pairs in n.columns.items()},
+                "unchanged": sorted(n.unchanged),
+            }
             for u, n in self.nodes.items()
             if n.kind == "model"
         }
@@ -230,9 +236,10 @@ class DbtLineage:
             node.error = f"{type(error).__name__}: {error}"
             return
         node.columns = {
-            column: {(by_relation[t], c) for t, c in pairs if t in by_relation}
-            for column, pairs in traced.items()
+            column: {(by_relation[t], c) for t, c in found.pairs if t in by_relation}
+            for column, found in traced.items()
         }
+        node.unchanged = {column for column, found in traced.items() if found.unchanged}
         self.schemas[node.unique_id] = list(node.columns)
 
     def source_ids(self, entity: str) -> list[str]:
@@ -293,18 +300,13 @@ def trace(contract: SourceContract, column: str, dbt: DbtLineage | None) -> Pers
         if node.error:
             how, note = "may hold (not traced)", node.error
         else:
-            how = protection if _passes_through(node, output) else f"derived from {protection}d values"
+            how = protection if output in node.unchanged else f"derived from {protection}d values"
             note = "" if node.stored else "ephemeral model: not stored, compiled into the models that read it"
         parents = ", ".join(sorted(f"{dbt.nodes[u].asset}.{c}" for u, c in inputs)) or "the tables it reads"
         held.holders.append(
             Holder(node.asset, "gold", output, how, parents, node.stored, note, node.relation)
         )
     return held
-
-
-def _passes_through(node: _Node, output: str) -> bool:
-    """Whether the output column is one input column (maybe renamed), not computed from several."""
-    return len(node.columns.get(output, set())) == 1
 
 
 def personal_columns(contracts: Iterable[SourceContract]) -> list[tuple[SourceContract, str]]:
@@ -341,34 +343,27 @@ def find_token(
     """Rows holding ``token`` in each stored table that carries ``held``'s column as it is: a
     query per table on that column only (the quarantine's raw records by substring), never a
     scan of the lake. Landing files hold the clear value and are not searched."""
-    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from lakehouse.tables.delta import partition_dataset
 
     found = []
-    con = duckdb.connect()
-    try:
-        for holder in held.holders:
-            if holder.layer == "landing":
-                found.append(Occurrence(holder.asset, holder.column, None, "clear files: not searched"))
-                continue
-            if holder.layer == "gold":
-                continue
-            dataset = partition_dataset(table(*holder.asset.split("/", 1)))
-            if dataset is None:
-                found.append(Occurrence(holder.asset, holder.column, 0, "no table yet"))
-                continue
-            con.register("t", dataset)
-            where = (
-                f"{holder.column} LIKE '%' || ? || '%'"
-                if holder.layer == "quarantine"
-                else f"{holder.column} = ?"
-            )
-            count = con.execute(f"SELECT count(*) FROM t WHERE {where}", [token]).fetchall()[0][0]
-            con.unregister("t")
-            found.append(Occurrence(holder.asset, holder.column, int(count)))
-    finally:
-        con.close()
+    for holder in held.holders:
+        if holder.layer == "landing":
+            found.append(Occurrence(holder.asset, holder.column, None, "clear files: not searched"))
+            continue
+        if holder.layer == "gold":
+            continue
+        dataset = partition_dataset(table(*holder.asset.split("/", 1)))
+        if dataset is None:
+            found.append(Occurrence(holder.asset, holder.column, 0, "no table yet"))
+            continue
+        # Arrow's own filter, the column cast: a Delta dataset's schema says string but its files
+        # hold string_view, and comparing them to a string (DuckDB's pushdown too) has no kernel.
+        column = pc.field(holder.column).cast(pa.string())
+        match = pc.match_substring(column, token) if holder.layer == "quarantine" else column == token
+        found.append(Occurrence(holder.asset, holder.column, dataset.count_rows(filter=match)))
     found += _find_in_gold(held, token, warehouse_path)
     return found
 
