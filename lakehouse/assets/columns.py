@@ -100,3 +100,37 @@ def silver_column_lineage(contract: SourceContract) -> dg.TableColumnLineage:
     for audit in (EVENT_DATE, "_source_file", "_row_number", "_ingested_at", "_row_hash"):
         deps[audit] = _deps(bronze, [audit])
     return dg.TableColumnLineage(deps_by_column=deps)
+
+
+PII_COLUMNS = "lakehouse/pii_columns"
+_PII_SCHEMA = [
+    ("column", "the table's column"),
+    ("protection", "how its values are held"),
+    ("source_column", "where they come from"),
+]
+
+
+def pii_columns_table(rows: Sequence[tuple[str, str, str]]) -> dict[str, dg.MetadataValue]:
+    """``lakehouse/pii_columns``: the table's personal columns, how each is protected
+    (``tokenize``: an HMAC token; "derived from ..." for a value computed from tokens), and its
+    source column; nothing for a table without any."""
+    if not rows:
+        return {}
+    return {
+        PII_COLUMNS: dg.MetadataValue.table(
+            records=[
+                dg.TableRecord(dict(zip([n for n, _ in _PII_SCHEMA], row, strict=True))) for row in rows
+            ],
+            schema=dg.TableSchema(
+                columns=[dg.TableColumn(n, "string", description=d) for n, d in _PII_SCHEMA]
+            ),
+        )
+    }
+
+
+def contract_pii_columns(contract: SourceContract, upstream: dg.AssetKey) -> dict[str, dg.MetadataValue]:
+    """Bronze's and silver's: each personal column as the contract protects it, from the same
+    column one layer up."""
+    return pii_columns_table(
+        [(c.name, str(c.pii), f"{upstream.to_user_string()}.{c.name}") for c in contract.columns if c.pii]
+    )
