@@ -21,7 +21,7 @@ from lakehouse.bronze.pii import token
 from lakehouse.cli import main
 from lakehouse.contracts.loader import load_contracts
 from lakehouse.demo.generate import generate
-from lakehouse.privacy.lineage import DbtLineage, trace
+from lakehouse.privacy.lineage import DbtLineage, model_pii_columns, trace
 from tests.helpers import PII_KEY, REPO, orders_lake, rows
 
 MANIFEST = REPO / "dbt_models" / "target" / "manifest.json"
@@ -87,6 +87,11 @@ def test_a_gold_model_that_keeps_a_token_or_counts_it_is_found(tmp_path: Path) -
         ("gold/email_reach", "customer_email_token"): "tokenize",
         ("gold/email_reach", "people"): "derived from tokenized values",
     }
+    # The model's lakehouse/pii_columns metadata: the same trace, for that model only.
+    assert model_pii_columns(DbtLineage(manifest, contracts), contracts, "gold/email_reach") == [
+        ("customer_email_token", "tokenize", "dbt/stg_demo__orders.customer_email_token"),
+        ("people", "derived from tokenized values", "dbt/stg_demo__orders.customer_email_token"),
+    ]
 
 
 def test_a_subjects_token_is_counted_in_each_table_that_carries_it(tmp_path: Path) -> None:
