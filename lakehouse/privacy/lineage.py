@@ -249,7 +249,7 @@ class DbtLineage:
         """Every model column computed from any of ``start``, with the tainted inputs it reads;
         models that could not be traced but read a tainted table, with column ``*``."""
         tainted = set(start)
-        found = []
+        found: list[tuple[_Node, str, set[Pair]]] = []
         for unique_id in self._in_order():
             node = self.nodes[unique_id]
             if node.error:

@@ -46,13 +46,16 @@ def vacuum(location: TableLocation, retention_hours: int, *, dry_run: bool = Fal
     table = location.open()
     if table is None:
         return VacuumReport(location.uri, None, 0, 0, retention_hours, dry_run)
-    options = {"retention_hours": retention_hours, "enforce_retention_duration": False, "full": True}
+
+    def run(dry: bool) -> list[str]:
+        return table.vacuum(retention_hours, dry_run=dry, enforce_retention_duration=False, full=True)
+
     # The log keeps naming files an earlier vacuum deleted: only those still on storage count,
     # and with none, no vacuum commit is written (a rerun changes nothing).
-    sizes = _sizes(location, table.vacuum(dry_run=True, **options))
+    sizes = _sizes(location, run(True))
     removed = set(sizes)
     if sizes and not dry_run:
-        removed &= set(table.vacuum(dry_run=False, **options))
+        removed &= set(run(False))
     return VacuumReport(
         table=location.uri,
         version=table.version(),

@@ -54,3 +54,29 @@ def test_vacuum_after_reruns_returns_the_lake_to_one_copy(tmp_path: Path) -> Non
         DeltaTable(lake.bronze.uri, version=first_version).to_pyarrow_table()
     again = [vacuum(t, 0) for t in tables]
     assert [(r.files_removed, r.version) for r in again] == [(0, r.version) for r in reports]
+
+
+def test_the_vacuum_command_counts_with_dry_run_then_deletes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lakehouse.cli import main
+    from tests.helpers import REPO
+
+    lake = orders_lake(tmp_path)  # at <root>/landing and <root>/lake: LAKEHOUSE_DATA_DIR=<root>
+    generate(lake.landing, START, START, orders_per_day=500, seed=4)
+    lake.ingest(START, START)
+    lake.ingest(START, START, run_id="rerun")
+    env = {"LAKEHOUSE_DATA_DIR": str(tmp_path), "LAKEHOUSE_SOURCES_DIR": str(REPO / "sources")}
+    grown = _bytes(Path(lake.bronze.uri))
+
+    dry = CliRunner().invoke(main, ["vacuum", "--retain-hours", "0", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "bronze/orders: 1 file(s)" in dry.output and "would free" in dry.output
+    assert _bytes(Path(lake.bronze.uri)) == grown
+
+    done = CliRunner().invoke(main, ["vacuum", "--retain-hours", "0"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "bronze/orders: 1 file(s)" in done.output
+    assert _bytes(Path(lake.bronze.uri)) < grown
+    again = CliRunner().invoke(main, ["vacuum", "--retain-hours", "0"], env=env)
+    assert "freed 0 bytes in 0 file(s)" in again.output
