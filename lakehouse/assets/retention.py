@@ -63,7 +63,7 @@ def retention_op(contracts: Sequence[SourceContract], default_hours: int) -> dg.
                         f"{table.vacuumed_files} file(s), {table.bytes_freed} bytes freed"
                     )
                 if table.note:
-                    context.log.warning(f"{table.table}: {table.note}")
+                    context.log.info(f"{table.table}: {table.note}")
         recorded = record_retention(context.resources.warehouse.path, context.run_id, done)
         tables = [t for _, result in done for t in result.tables]
         context.log_event(

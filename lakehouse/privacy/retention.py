@@ -275,6 +275,14 @@ def apply_retention(
     windows = contract.retention
     name, entity = contract.name, contract.entity_name
     bronze, quarantine, silver = table("bronze", name), table("quarantine", name), table("silver", entity)
+    if not contract.partitions.partitioned:  # every load replaces it with what its files hold now
+        reports = [
+            TableRetention(f"{layer}/{n}", None, note="refreshed whole: it keeps what its current files hold")
+            for layer, n in (("bronze", name), ("quarantine", name), ("silver", entity))
+        ]
+        for report, location in zip(reports, (bronze, quarantine, silver), strict=True):
+            report.add_vacuum(vacuum(location, retain_hours))
+        return SourceRetention(name, reports)
     reports = [expire_landing(landing, contract, cutoff(windows.landing_days, day))]
     reports.append(
         expire_days(bronze, EVENT_DATE, cutoff(windows.bronze_days, day), f"bronze/{name}", run_id)
