@@ -39,6 +39,10 @@ _REF = re.compile(r"""\{\{\s*ref\s*\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['
 _SOURCE = re.compile(r"""\{\{\s*source\s*\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*\}\}""")
 
 
+# What a model computes from a protected column is computed from these (a count of tokens, ...).
+_VALUES = {"tokenize": "tokens", "hash": "hashes", "none": "clear values"}
+
+
 class LineageError(ValueError):
     """A column or source the contracts do not declare, or a missing manifest: one line."""
 
@@ -300,7 +304,11 @@ def trace(contract: SourceContract, column: str, dbt: DbtLineage | None) -> Pers
         if node.error:
             how, note = "may hold (not traced)", node.error
         else:
-            how = protection if output in node.unchanged else f"derived from {protection}d values"
+            how = (
+                protection
+                if output in node.unchanged
+                else f"derived from {_VALUES.get(protection, protection)}"
+            )
             note = "" if node.stored else "ephemeral model: not stored, compiled into the models that read it"
         parents = ", ".join(sorted(f"{dbt.nodes[u].asset}.{c}" for u, c in inputs)) or "the tables it reads"
         held.holders.append(

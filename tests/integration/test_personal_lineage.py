@@ -85,12 +85,12 @@ def test_a_gold_model_that_keeps_a_token_or_counts_it_is_found(tmp_path: Path) -
     gold = {(h.asset, h.column): h.protection for h in holders if h.asset == "gold/email_reach"}
     assert gold == {
         ("gold/email_reach", "customer_email_token"): "tokenize",
-        ("gold/email_reach", "people"): "derived from tokenized values",
+        ("gold/email_reach", "people"): "derived from tokens",
     }
     # The model's lakehouse/pii_columns metadata: the same trace, for that model only.
     assert model_pii_columns(DbtLineage(manifest, contracts), contracts, "gold/email_reach") == [
         ("customer_email_token", "tokenize", "dbt/stg_demo__orders.customer_email_token"),
-        ("people", "derived from tokenized values", "dbt/stg_demo__orders.customer_email_token"),
+        ("people", "derived from tokens", "dbt/stg_demo__orders.customer_email_token"),
     ]
 
 
@@ -119,6 +119,11 @@ def test_a_subjects_token_is_counted_in_each_table_that_carries_it(tmp_path: Pat
 
 
 def test_the_lineage_command_answers_in_well_under_a_second() -> None:
+    """Measured as the command's CPU time (user + system, of the child process): on a shared
+    2-core machine the wall time is mostly waiting for a core (seen: 0.6 s alone, 1.9 s at a load
+    average of 10, for the same 0.5 s of CPU)."""
+    import resource
+
     command = [
         str(Path(sys.executable).with_name("lakehouse")),
         "lineage",
@@ -126,10 +131,15 @@ def test_the_lineage_command_answers_in_well_under_a_second() -> None:
         "orders.customer_email",
     ]
     subprocess.run(command, check=True, capture_output=True, cwd=REPO)  # the trace is cached
-    timings = []
+    cpu, wall = [], []
     for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, cwd=REPO)
-        timings.append(time.perf_counter() - began)
-    print(f"lakehouse lineage --column orders.customer_email: {min(timings):.2f} s (best of 3)")
-    assert min(timings) < 1.0
+        wall.append(time.perf_counter() - began)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    print(
+        f"lakehouse lineage --column orders.customer_email: {min(cpu):.2f} s CPU, {min(wall):.2f} s wall (best of 3)"
+    )
+    assert min(cpu) < 0.8
