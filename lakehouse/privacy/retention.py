@@ -142,7 +142,8 @@ def expire_days(
             {
                 RETENTION_RUN: f"before {before}",
                 "dagster_run_id": run_id,
-                "partitions": f"{expired[0]}..{expired[-1]}",
+                # Not "partitions": that key says which days a write (re)wrote, and this wrote none.
+                "lakehouse_retention_days": f"{expired[0]}..{expired[-1]}",
             }
         ),
     )
