@@ -21,6 +21,7 @@ from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table
 from lakehouse.assets.partitions import calendar
 from lakehouse.assets.reports import reports_definitions
+from lakehouse.assets.retention import retention_definitions
 from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
@@ -62,6 +63,22 @@ def _invalid_contracts(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
     return {"invalid_contracts": dg.MetadataValue.md(markdown_table(["file", "problems"], rows))}
 
 
+def report_privacy_warnings(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
+    """Sources with personal data and no retention window or purpose: logged at load and shown in
+    the code location's metadata (``privacy_warnings``), beside ``invalid_contracts``."""
+    rows = [
+        (loaded.path.name, warning) for loaded in contracts for warning in loaded.contract.privacy_warnings
+    ]
+    if not rows:
+        return {}
+    log.warning(
+        "%d source contract(s) hold personal data without a retention policy:\n%s",
+        len({name for name, _ in rows}),
+        "\n".join(f"{name}: {warning}" for name, warning in rows),
+    )
+    return {"privacy_warnings": dg.MetadataValue.md(markdown_table(["file", "warning"], rows))}
+
+
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
 
 
@@ -96,5 +113,9 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         freshness_definitions([loaded.contract for loaded in contracts], days),
         reports_definitions([loaded.contract for loaded in contracts], resources),
         dead_letters_definitions([loaded.contract for loaded in contracts], resources),
-        dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
+        retention_definitions([loaded.contract for loaded in contracts], resources, settings),
+        dg.Definitions(
+            executor=executor(settings.executor),
+            metadata={**_invalid_contracts(contracts), **report_privacy_warnings(contracts)},
+        ),
     )

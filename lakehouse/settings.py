@@ -72,6 +72,9 @@ class Settings:
     # S3 (any root given as s3://): None for AWS itself, else an S3-compatible endpoint URL.
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    # How long a Delta table's replaced and removed files stay readable (time travel, a paired
+    # write's undo, readers still on an older version) before vacuum deletes them.
+    vacuum_retain_hours: int = 168
     # Which of the AWS credential variables are set (their names only; the values are read by
     # the resources through dagster.EnvVar).
     aws_variables: tuple[str, ...] = ()
@@ -109,6 +112,7 @@ class Settings:
                 raise MissingSettingError(
                     f"LAKEHOUSE_EXECUTOR=celery needs {' and '.join(missing)} (the broker and result backend URLs)"
                 )
+        vacuum_hours = _hours(setting("vacuum_retain_hours", "168"))
         project = Path(setting("project_dir", str(_default_project_dir()))).resolve()
         data = _resolve(setting("data_dir", "data"), project)
         data_base = Path(data) if not _is_uri(data) else project
@@ -129,6 +133,7 @@ class Settings:
             s3_endpoint_url=env.get("LAKEHOUSE_S3_ENDPOINT_URL") or None,
             s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
             aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
+            vacuum_retain_hours=vacuum_hours,
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -140,6 +145,18 @@ class Settings:
             if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) is not None
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
+
+
+def _hours(text: str) -> int:
+    try:
+        hours = int(text)
+    except ValueError:
+        hours = -1
+    if hours < 0:
+        raise MissingSettingError(
+            f"LAKEHOUSE_VACUUM_RETAIN_HOURS={text!r}: expected a whole number of hours >= 0"
+        )
+    return hours
 
 
 def _is_s3(value: str) -> bool:

@@ -6,7 +6,7 @@ ingest, then the schema contract, reconciliation and volume checks on every day 
 
 import dagster as dg
 
-from lakehouse.assets.columns import bronze_column_lineage, bronze_column_schema
+from lakehouse.assets.columns import bronze_column_lineage, bronze_column_schema, contract_pii_columns
 from lakehouse.assets.factory import contract_asset
 from lakehouse.assets.naming import bronze_key, landing_key
 from lakehouse.bronze.run_config import BronzeRunConfig
@@ -45,6 +45,7 @@ def bronze_asset(
             "quarantine_uri": quarantine.display_uri,
             "dagster/column_schema": bronze_column_schema(contract),
             "dagster/column_lineage": bronze_column_lineage(contract),
+            **contract_pii_columns(contract, landing_key(contract)),
             "pii_columns": dg.MetadataValue.json(contract.pii_columns),
         },
         resources={"lake", *(["pii"] if contract.pii_columns else []), *live_source_resources(contract)},

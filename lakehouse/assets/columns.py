@@ -4,8 +4,8 @@ Both are known from the contract alone, so they are definition metadata, built w
 the definitions: ``dagster/column_schema`` (every column the table has, with its type, the
 platform's own columns included) and ``dagster/column_lineage`` (each column's source columns
 one layer up: the landing file's fields for bronze, bronze's columns for silver). Without
-pyarrow: the platform columns are listed here as plain data, and a unit test holds them equal
-to the Arrow schemas every write casts to (``contracts/schema.py``).
+pyarrow: the platform columns are plain data (``contracts/platform_columns.py``), and a unit test
+holds them equal to the Arrow schemas every write casts to (``contracts/schema.py``).
 
 Types are the contract's words (``string``, ``int64``, ``decimal(12,2)``, ``timestamp`` is a
 UTC instant); ``list<string>`` is silver's ``dq_flags``.
@@ -14,67 +14,19 @@ UTC instant); ``list<string>`` is silver's ``dq_flags``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import dagster as dg
 
 from lakehouse.assets.naming import bronze_key, landing_key
 from lakehouse.contracts.expectations import EXPECTATIONS
 from lakehouse.contracts.model import SourceContract
-
-EVENT_DATE = "_event_date"  # as in contracts/schema.py, which needs pyarrow
-
-
-@dataclass(frozen=True)
-class PlatformColumn:
-    name: str
-    type: str
-    nullable: bool
-    description: str
-
-
-_EVENT_DATE = PlatformColumn(
-    EVENT_DATE, "date", False, "The event's date in the source's timezone (the partition)"
+from lakehouse.contracts.platform_columns import (
+    BRONZE_PLATFORM_COLUMNS,
+    EVENT_DATE,
+    SILVER_KEY,
+    PlatformColumn,
+    silver_platform_columns,
 )
-_FILE = PlatformColumn(
-    "_source_file", "string", False, "The landing file the row came from, relative to the landing root"
-)
-_ROW = PlatformColumn("_row_number", "int64", False, "The record's position in its file")
-_INGESTED = PlatformColumn(
-    "_ingested_at", "timestamp", False, "When the file was delivered (its last-modified time)"
-)
-_HASH = PlatformColumn(
-    "_row_hash", "string", False, "SHA-256 of the raw record (an HMAC for sources with PII)"
-)
-
-BRONZE_PLATFORM_COLUMNS = [
-    _EVENT_DATE,
-    PlatformColumn("_arrival_date", "date", False, "The landing day the file arrived on"),
-    _FILE,
-    _ROW,
-    _INGESTED,
-    _HASH,
-    PlatformColumn(
-        "_rescued_data", "string", True, "JSON object of the fields the contract does not declare"
-    ),
-]
-
-SILVER_KEY = PlatformColumn("_sk", "string", False, "Surrogate key: SHA-256 of the normalised primary key")
-SCD2_COLUMNS = [
-    PlatformColumn("_version_sk", "string", False, "Key of this version: SHA-256 of _sk and valid_from"),
-    PlatformColumn("valid_from", "timestamp", False, "When this version began"),
-    PlatformColumn("valid_to", "timestamp", True, "When the next version began (null: still current)"),
-    PlatformColumn("is_current", "bool", False, "Whether this is the key's current version"),
-]
-SILVER_TRAILING_COLUMNS = [
-    PlatformColumn("dq_valid", "bool", False, "True when the row fails none of the contract's row rules"),
-    PlatformColumn("dq_flags", "list<string>", False, "The rules the row fails"),
-    _EVENT_DATE,
-    _FILE,
-    _ROW,
-    _INGESTED,
-    _HASH,
-]
 
 
 def _column(
@@ -98,14 +50,6 @@ def _contract_columns(contract: SourceContract) -> list[dg.TableColumn]:
 
 def _platform(columns: Iterable[PlatformColumn]) -> list[dg.TableColumn]:
     return [_column(c.name, c.type, c.nullable, c.description, {"platform": "lakehouse"}) for c in columns]
-
-
-def silver_platform_columns(contract: SourceContract) -> tuple[list[PlatformColumn], list[PlatformColumn]]:
-    """The platform columns before and after the contract's, in the table's order."""
-    leading = [SILVER_KEY]
-    if contract.silver.mode == "scd2":
-        return leading, [*SCD2_COLUMNS, *SILVER_TRAILING_COLUMNS]
-    return leading, SILVER_TRAILING_COLUMNS
 
 
 def bronze_column_schema(contract: SourceContract) -> dg.TableSchema:
@@ -156,3 +100,37 @@ def silver_column_lineage(contract: SourceContract) -> dg.TableColumnLineage:
     for audit in (EVENT_DATE, "_source_file", "_row_number", "_ingested_at", "_row_hash"):
         deps[audit] = _deps(bronze, [audit])
     return dg.TableColumnLineage(deps_by_column=deps)
+
+
+PII_COLUMNS = "lakehouse/pii_columns"
+_PII_SCHEMA = [
+    ("column", "the table's column"),
+    ("protection", "how its values are held"),
+    ("source_column", "where they come from"),
+]
+
+
+def pii_columns_table(rows: Sequence[tuple[str, str, str]]) -> dict[str, dg.MetadataValue]:
+    """``lakehouse/pii_columns``: the table's personal columns, how each is protected
+    (``tokenize``: an HMAC token; "derived from ..." for a value computed from tokens), and its
+    source column; nothing for a table without any."""
+    if not rows:
+        return {}
+    return {
+        PII_COLUMNS: dg.MetadataValue.table(
+            records=[
+                dg.TableRecord(dict(zip([n for n, _ in _PII_SCHEMA], row, strict=True))) for row in rows
+            ],
+            schema=dg.TableSchema(
+                columns=[dg.TableColumn(n, "string", description=d) for n, d in _PII_SCHEMA]
+            ),
+        )
+    }
+
+
+def contract_pii_columns(contract: SourceContract, upstream: dg.AssetKey) -> dict[str, dg.MetadataValue]:
+    """Bronze's and silver's: each personal column as the contract protects it, from the same
+    column one layer up."""
+    return pii_columns_table(
+        [(c.name, str(c.pii), f"{upstream.to_user_string()}.{c.name}") for c in contract.columns if c.pii]
+    )

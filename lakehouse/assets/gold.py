@@ -19,6 +19,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from lakehouse.assets.naming import owners
 from lakehouse.contracts.loader import ContractSet
+from lakehouse.contracts.model import SourceContract
 from lakehouse.gold.build import build_gold
 from lakehouse.gold.manifest import GoldPart, attach_ephemeral_tests, fqn, split
 from lakehouse.gold.translator import LakehouseTranslator
@@ -36,6 +37,7 @@ def _gold_part(
     *,
     lookback_days: int,
     owners_by_source: Mapping[tuple[str, str], Sequence[str]],
+    contracts: Sequence[SourceContract],
 ) -> dg.AssetsDefinition:
     extra_tests = tuple(fqn(manifest, unique_id) for unique_id in part.extra_tests)
     calendar_start = partitions_def.start.date() if partitions_def else None
@@ -63,6 +65,7 @@ def _gold_part(
             lookback_days=lookback_days,
             calendar_start=calendar_start,
             extra_tests=extra_tests,
+            contracts=contracts,
         )
 
     return _gold
@@ -73,10 +76,13 @@ def gold_assets(
     calendar: dg.TimeWindowPartitionsDefinition,
     lookback_days: int,
     owners_by_source: Mapping[tuple[str, str], Sequence[str]] | None = None,
+    contracts: Sequence[SourceContract] = (),
 ) -> list[dg.AssetsDefinition]:
     """``lookback_days``: the days before a run's own that silver may have changed (the largest
     of the sources'), rebuilt with them so late rows reach the daily marts in the daily run.
-    ``owners_by_source``: the owners of each dbt source, for models that declare none."""
+    ``owners_by_source``: the owners of each dbt source, for models that declare none;
+    ``contracts``: the sources, whose personal columns each model's ``lakehouse/pii_columns``
+    traces."""
     sources = dict(owners_by_source or {})
     project = dbt_project(settings)
     manifest, attached = attach_ephemeral_tests(json.loads(project.manifest_path.read_text()))
@@ -92,6 +98,7 @@ def gold_assets(
                 calendar,
                 lookback_days=lookback_days,
                 owners_by_source=sources,
+                contracts=contracts,
             )
         )
     if parts.whole:
@@ -104,6 +111,7 @@ def gold_assets(
                 None,
                 lookback_days=0,
                 owners_by_source=sources,
+                contracts=contracts,
             )
         )
     return assets
@@ -120,6 +128,8 @@ def gold_definitions(
         ("silver", loaded.contract.entity_name): owners(loaded.contract) for loaded in contracts
     }
     return dg.Definitions(
-        assets=gold_assets(settings, calendar, lookback, owners_by_source),
+        assets=gold_assets(
+            settings, calendar, lookback, owners_by_source, [loaded.contract for loaded in contracts]
+        ),
         resources={"dbt": dbt_resource(settings), **resources.pick("warehouse")},
     )

@@ -6,7 +6,7 @@ The asset declares; ``silver/materialize.py`` runs.
 
 import dagster as dg
 
-from lakehouse.assets.columns import silver_column_lineage, silver_column_schema
+from lakehouse.assets.columns import contract_pii_columns, silver_column_lineage, silver_column_schema
 from lakehouse.assets.factory import contract_asset
 from lakehouse.assets.naming import bronze_key, silver_key
 from lakehouse.checks.specs import silver_check_specs
@@ -43,6 +43,7 @@ def silver_asset(
             "dagster/uri": table.display_uri,
             "dagster/column_schema": silver_column_schema(contract),
             "dagster/column_lineage": silver_column_lineage(contract),
+            **contract_pii_columns(contract, bronze_key(contract)),
             "mode": contract.silver.mode,
             "primary_key": dg.MetadataValue.json(contract.primary_key),
         },

@@ -79,7 +79,19 @@ def materialize_bronze(
         pii_fingerprint=key_fingerprint(pii_key) if pii_key else None,
         rotating_to=context.run.tags.get(ROTATION_TAG),
     )
-    assert plan is not None  # the range has days of the source's history
+    if plan is None:  # in the source's history, but every day of it expired by retention
+        context.log.warning(
+            f"bronze/{contract.name}: {start}..{end} is past the contract's retention (landing_days "
+            f"{contract.retention.landing_days}, bronze_days {contract.retention.bronze_days}): its landing files "
+            "may be deleted, so bronze keeps those days as they are; nothing loaded, nothing recorded"
+        )
+        return
+    if plan.expired is not None:
+        context.log.warning(
+            f"bronze/{contract.name}: {plan.expired[0]}..{plan.expired[1]} is past the contract's retention "
+            "(its landing files may be deleted): bronze keeps those days as they are and loads "
+            f"{plan.first}..{plan.last} only"
+        )
     breaker = _fold(plan, circuit_breaker(plan, key))
     if not breaker.passed:
         entry = dead_letters.record_problems(context, contract.name, start, end, plan.problems)

@@ -36,6 +36,7 @@ from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between, restated_days
 from lakehouse.landing.zone import LandingZone
+from lakehouse.privacy.retention import retained_from, today_in
 from lakehouse.tables.delta import SchemaMismatchError, added_columns, partition_dataset
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import day_range
@@ -94,6 +95,7 @@ class BronzePlan:
     problems: list[Problem] = field(default_factory=list)
     notes: dict[date, list[str]] = field(default_factory=lambda: defaultdict(list))  # warnings, by day
     withdrawn: list[Withdrawn] = field(default_factory=list)  # accepted losses (allow_missing_files)
+    expired: tuple[date, date] | None = None  # days of the run retention expired: left as they are
 
     @property
     def days(self) -> list[date]:
@@ -124,10 +126,18 @@ def plan_bronze(
     allow_empty_days: bool = False,
     pii_fingerprint: str | None = None,
     rotating_to: str | None = None,
+    today: date | None = None,
 ) -> BronzePlan | None:
     """What a run for ``start..end`` would read and write, and what stops it; None when no day of
-    the range is in the source's history (nothing to do). ``pii_fingerprint``: the run's key's
-    (sources with PII); ``rotating_to``: the fingerprint a key rotation run installs."""
+    the range is in the source's history, or every one is expired by retention (nothing to do).
+    ``pii_fingerprint``: the run's key's (sources with PII); ``rotating_to``: the fingerprint a
+    key rotation run installs; ``today``: the day retention windows count back from (default:
+    today in the source's timezone).
+
+    Days retention expired (``privacy.retention.retained_from``: out of bronze's window, or whose
+    landing files it may have deleted) are not rewritten: the plan starts after them and names
+    them in ``expired``, so a backfill over them neither trips the missing-files guard nor
+    brings deleted data back."""
     if end < start:
         raise ValueError(f"empty partition range {start}..{end}")
     if not contract.partitions.partitioned:
@@ -137,7 +147,15 @@ def plan_bronze(
     window = restated_days(contract, start, end)
     if window is None:
         return None
-    plan = BronzePlan(contract, start, end, *window)
+    kept = retained_from(contract, today if today is not None else today_in(contract))
+    if kept is not None and window[0] < kept:  # retention expired them: kept as they are
+        if window[1] < kept:
+            return None
+        expired = (window[0], kept - timedelta(days=1))
+        window, start = (kept, window[1]), max(start, kept)
+    else:
+        expired = None
+    plan = BronzePlan(contract, start, end, *window, expired=expired)
     everywhere = tuple(plan.days)
     try:
         listings = {

@@ -13,7 +13,9 @@ from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
 from lakehouse.cli.dlq import dlq
+from lakehouse.cli.lineage import lineage
 from lakehouse.cli.pii import pii
+from lakehouse.cli.vacuum import vacuum
 
 
 class _Commands(click.Group):
@@ -42,3 +44,5 @@ main.add_command(checks)
 main.add_command(pii)
 main.add_command(deploy)
 main.add_command(dlq)
+main.add_command(lineage)
+main.add_command(vacuum)

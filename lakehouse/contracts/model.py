@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -297,10 +297,43 @@ class Volume(_Strict):
     severity: Literal["error", "warn"] = "warn"
 
 
+# The lawful bases of GDPR Art. 6(1) (a) to (f), as a contract names them.
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"
+]
+LEGAL_BASES: tuple[str, ...] = get_args(LegalBasis)
+
+
 class Retention(_Strict):
+    """How long each layer keeps a day, and why the data is kept at all.
+
+    A window of N days keeps the N most recent days (today included) and lets the retention job
+    delete older ones; no window keeps everything. Why a window exists is the ``purpose`` (and the
+    ``legal_basis`` for processing it): data is kept no longer than its purpose needs (GDPR Art.
+    5(1)(e)). A source with personal columns and no window or no purpose is a load-time warning.
+    """
+
     bronze_days: Annotated[int | None, Field(ge=1)] = None
+    silver_days: Annotated[int | None, Field(ge=1)] = None
     quarantine_days: Annotated[int | None, Field(ge=1)] = None
-    purpose: str | None = None
+    # Landing files: by arrival day (the ``{date}`` of their path).
+    landing_days: Annotated[int | None, Field(ge=1)] = None
+    purpose: Annotated[str | None, Field(min_length=1)] = None
+    legal_basis: LegalBasis | None = None
+
+    @property
+    def windows(self) -> dict[str, int]:
+        """The layers with a window: ``landing``, ``bronze``, ``quarantine``, ``silver`` → days."""
+        return {
+            layer: days
+            for layer, days in (
+                ("landing", self.landing_days),
+                ("bronze", self.bronze_days),
+                ("quarantine", self.quarantine_days),
+                ("silver", self.silver_days),
+            )
+            if days is not None
+        }
 
 
 class SourceContract(_Strict):
@@ -329,6 +362,23 @@ class SourceContract(_Strict):
     @property
     def pii_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.pii]
+
+    @property
+    def privacy_warnings(self) -> list[str]:
+        """What a source holding personal data lacks to justify keeping it (warned at load, not
+        refused: a missing policy must not stop the data flowing, but must not go unseen)."""
+        if not self.pii_columns:
+            return []
+        retention, found = self.retention, []
+        if not retention.windows:
+            found.append(
+                "retention: personal columns "
+                f"({', '.join(self.pii_columns)}) but no retention window (bronze_days, silver_days, "
+                "quarantine_days, landing_days): kept forever"
+            )
+        if not retention.purpose:
+            found.append("retention.purpose: personal columns but no purpose declared for keeping them")
+        return found
 
     @property
     def tracked_columns(self) -> list[str]:

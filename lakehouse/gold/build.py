@@ -28,8 +28,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from lakehouse.assets.partitions import partition_window
+from lakehouse.contracts.model import SourceContract
 from lakehouse.days import days_between
-from lakehouse.gold.report import emit, gather
+from lakehouse.gold.report import BuiltModel, emit, gather
 from lakehouse.resources.warehouse import GOLD_WAIT_SECONDS, DuckDBWarehouse, warehouse_lock
 from lakehouse.warehouse_lock import wait_for_turn
 
@@ -43,6 +44,7 @@ def build_gold(
     lookback_days: int,
     calendar_start: date | None,
     extra_tests: Sequence[str] = (),
+    contracts: Sequence[SourceContract] = (),
 ) -> Iterator[Any]:
     """``calendar_start`` is None for the whole-table step. ``extra_tests``: the dbt FQNs of tests
     this step's checks stand for that dbt's selection of its models would not run (tests of
@@ -61,10 +63,34 @@ def build_gold(
     with warehouse_lock(warehouse.path, wait_seconds=GOLD_WAIT_SECONDS):
         gold = gather(context, events, invocation.target_path, warehouse, days)
     keep_partial_parse(invocation.target_path, project)
+    add_pii_columns(context, gold.models, project, contracts)
     yield from emit(context, gold)
     error = invocation.get_error()
     if error is not None:
         raise error
+
+
+def add_pii_columns(
+    context: dg.AssetExecutionContext,
+    models: Sequence[BuiltModel],
+    project: DbtProject,
+    contracts: Sequence[SourceContract],
+) -> None:
+    """Each built model's personal columns (``lakehouse/pii_columns``), traced from the sources'
+    contracts through the project's manifest (``privacy/lineage.py``, cached beside it)."""
+    if not models or not any(c.pii_columns for c in contracts):
+        return
+    from lakehouse.assets.columns import pii_columns_table
+    from lakehouse.privacy.lineage import DbtLineage, model_pii_columns
+
+    try:
+        traced = DbtLineage.from_file(project.manifest_path, contracts)
+        for model in models:
+            model.metadata.update(
+                pii_columns_table(model_pii_columns(traced, contracts, model.key.to_user_string()))
+            )
+    except Exception as error:  # a nicety, like column lineage: never fail a build for it
+        context.log.warning(f"no lakehouse/pii_columns ({type(error).__name__}: {error})")
 
 
 def event_time_window(

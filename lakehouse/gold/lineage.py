@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import dagster as dg
+if TYPE_CHECKING:  # ``lakehouse lineage`` uses this module without importing Dagster
+    import dagster as dg
 
 DIALECT = "duckdb"
 
@@ -35,17 +36,20 @@ def compiled_sql_path(target_path: Path, node: Mapping[str, Any]) -> Path | None
     return batches[-1] if batches else None
 
 
-def column_lineage(
-    sql: str,
-    schemas: Mapping[str, Mapping[str, str]],
-    keys: Mapping[str, dg.AssetKey],
-    columns: list[str] | None = None,
-) -> dg.TableColumnLineage:
-    """Lineage of ``sql``'s output columns (or of ``columns``).
+Relation = tuple[str, str, str]  # catalog, schema, name; lower case
 
-    ``schemas``: relation name (as dbt quotes it) → column → SQL type, for every relation the
-    SQL may read; ``keys``: relation name → the Dagster asset it is.
-    """
+
+class ColumnSources(NamedTuple):
+    pairs: set[tuple[Relation, str]]  # the (relation, column) pairs an output column is computed from
+    unchanged: bool  # the output is one of them as it is (selected, maybe renamed), not computed
+
+
+def column_sources(
+    sql: str, schemas: Mapping[str, Mapping[str, str]], columns: list[str] | None = None
+) -> dict[str, ColumnSources]:
+    """Each output column of ``sql`` (or of ``columns``) → the (relation, column) pairs it is
+    computed from, among the relations of ``schemas`` (relation name as dbt quotes it → column →
+    SQL type). Free of Dagster: ``lakehouse lineage`` answers from it without loading it."""
     from sqlglot import MappingSchema, exp, parse_one
     from sqlglot.lineage import lineage
     from sqlglot.optimizer import optimize
@@ -53,26 +57,59 @@ def column_lineage(
     mapping = MappingSchema(dialect=DIALECT)
     for relation, types in schemas.items():
         mapping.add_table(exp.to_table(relation, dialect=DIALECT), dict(types), dialect=DIALECT)
-    key_by_table = {_parts(exp.to_table(r, dialect=DIALECT)): k for r, k in keys.items()}
 
     tree = optimize(parse_one(sql, read=DIALECT), schema=mapping, dialect=DIALECT)
     qualified = tree.sql(dialect=DIALECT)
-    deps: dict[str, list[dg.TableColumnDep]] = {}
+    found: dict[str, ColumnSources] = {}
     for column in columns or list(getattr(tree, "named_selects", [])):
-        found: set[tuple[str, str]] = set()
+        pairs: set[tuple[Relation, str]] = set()
+        unchanged = True
         for node in lineage(column, qualified, schema=mapping, dialect=DIALECT).walk():
-            if node.downstream:
+            expression = node.expression
+            if not node.downstream:
+                table = expression.find(exp.Table)
+                if table is not None:
+                    pairs.add((_parts(table), exp.to_column(node.name).name.lower()))
                 continue
-            table = node.expression.find(exp.Table)
-            key = key_by_table.get(_parts(table)) if table is not None else None
-            if key is not None:
-                found.add((key.to_user_string(), exp.to_column(node.name).name.lower()))
-        deps[column.lower()] = [
+            if isinstance(expression, exp.Alias):
+                expression = expression.this
+            unchanged = unchanged and isinstance(expression, exp.Column)
+        found[column.lower()] = ColumnSources(pairs, unchanged and len(pairs) == 1)
+    return found
+
+
+def relation_parts(relation: str) -> Relation:
+    """A relation name as dbt quotes it (``"warehouse"."main"."x"``) → its lower-case parts."""
+    from sqlglot import exp
+
+    return _parts(exp.to_table(relation, dialect=DIALECT))
+
+
+def column_lineage(
+    sql: str,
+    schemas: Mapping[str, Mapping[str, str]],
+    keys: Mapping[str, dg.AssetKey],
+    columns: list[str] | None = None,
+) -> dg.TableColumnLineage:
+    """Lineage of ``sql``'s output columns (or of ``columns``), as Dagster shows it.
+
+    ``schemas``: relation name (as dbt quotes it) → column → SQL type, for every relation the
+    SQL may read; ``keys``: relation name → the Dagster asset it is.
+    """
+    import dagster as dg
+
+    key_by_table = {relation_parts(r): k for r, k in keys.items()}
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for column, (pairs, _) in column_sources(sql, schemas, columns).items():
+        found = {
+            (key_by_table[table].to_user_string(), name) for table, name in pairs if table in key_by_table
+        }
+        deps[column] = [
             dg.TableColumnDep(asset_key=dg.AssetKey.from_user_string(k), column_name=c)
             for k, c in sorted(found)
         ]
     return dg.TableColumnLineage(deps_by_column=deps)
 
 
-def _parts(table: Any) -> tuple[str, str, str]:
+def _parts(table: Any) -> Relation:
     return (table.catalog.lower(), table.db.lower(), table.name.lower())

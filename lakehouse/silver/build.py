@@ -28,6 +28,7 @@ import pyarrow as pa
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, silver_schema
 from lakehouse.days import days_between, restated_days
+from lakehouse.privacy.retention import retained_from, today_in
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
 from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, versions_sql
@@ -88,13 +89,17 @@ def build_range(
     quarantine: TableLocation,
     run_id: str,
     commit_metadata: dict[str, str] | None = None,
+    today: date | None = None,
 ) -> SilverResult:
     """``quarantine``: bronze's quarantine table, whose files still count as present (a file whose
-    rows are all quarantined now was not withdrawn)."""
+    rows are all quarantined now was not withdrawn). ``today``: the day retention windows count
+    back from (default: today in the source's timezone)."""
     window = restated_days(contract, start, end)
-    if window is None:  # entirely before the source's history
+    kept = retained_from(contract, today if today is not None else today_in(contract))
+    if window is None or (kept is not None and window[1] < kept):  # before its history, or expired
         return SilverResult(mode=contract.silver.mode, window_start=start, window_end=end)
-    first, last = window
+    # Days retention expired are not rewritten (bronze no longer holds them all): kept as they are.
+    first, last = max(window[0], kept) if kept is not None else window[0], window[1]
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
     dataset = partition_dataset(bronze, (EVENT_DATE, first, last))
     if dataset is None:
