@@ -22,6 +22,7 @@ from lakehouse.assets.partitions import calendar
 from lakehouse.assets.reports import reports_definitions
 from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
+from lakehouse.contracts.accepted import accepted_dir
 from lakehouse.contracts.loader import ContractSet, load_contracts
 from lakehouse.resources import PlatformResources
 from lakehouse.resources.secrets import isolate_missing_secrets
@@ -43,6 +44,8 @@ class InvalidContractsError(Exception):
 
 def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
     """Bad files are isolated (the other sources keep running) but never quiet."""
+    for refusal in contracts.refused:
+        log.warning("%s", refusal.describe())
     if not contracts.errors:
         return
     text = "\n".join(error.describe() for error in contracts.errors)
@@ -54,11 +57,17 @@ def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
 
 
 def _invalid_contracts(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
-    """The code location's metadata: which files were skipped, and why."""
-    if not contracts.errors:
-        return {}
-    rows = [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors]
-    return {"invalid_contracts": dg.MetadataValue.md(markdown_table(["file", "problems"], rows))}
+    """The code location's metadata: which files were skipped or refused, and why."""
+    metadata: dict[str, dg.MetadataValue] = {}
+    if contracts.errors:
+        rows = [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors]
+        metadata["invalid_contracts"] = dg.MetadataValue.md(markdown_table(["file", "problems"], rows))
+    if contracts.refused:
+        rows = [(r.path.name, "; ".join(r.reasons)) for r in contracts.refused]
+        metadata["refused_contract_changes"] = dg.MetadataValue.md(
+            markdown_table(["file", "breaking changes (the accepted version runs)"], rows)
+        )
+    return metadata
 
 
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
@@ -83,7 +92,9 @@ def executor(name: str) -> dg.ExecutorDefinition:
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
     """``strict`` (default: ``settings.strict_contracts``) makes an invalid contract fatal."""
-    contracts = isolate_missing_secrets(load_contracts(settings.sources_dir), os.environ)
+    contracts = isolate_missing_secrets(
+        load_contracts(settings.sources_dir, accepted_dir(settings.lake_root)), os.environ
+    )
     report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
     days = calendar(loaded.contract for loaded in contracts)
     resources = PlatformResources.from_settings(settings)
