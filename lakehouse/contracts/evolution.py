@@ -138,17 +138,13 @@ def _calendar_changes(old: SourceContract, new: SourceContract, result: Evolutio
 def _rule_changes(old: SourceContract, new: SourceContract, result: Evolution) -> None:
     before = {r.check_id: r for r in old.quality}
     after = {r.check_id: r for r in new.quality}
-    result.additive += [f"new quality rule {rule_id}" for rule_id in sorted(after.keys() - before.keys())]
-    result.additive += [f"quality rule {rule_id} removed" for rule_id in sorted(before.keys() - after.keys())]
-    result.additive += [
-        f"quality rule {rule_id} changed"
-        for rule_id in sorted(after.keys() & before.keys())
-        if after[rule_id] != before[rule_id]
-    ]
-    for section in ("freshness", "volume", "retention", "extract"):
-        if getattr(old, section) != getattr(new, section):
-            result.additive.append(f"{section} changed")
-    for section in ("owner", "description"):
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+    result.additive.extend(f"new quality rule {after[k].rule_id} (a new check)" for k in added)
+    result.additive.extend(f"quality rule {before[k].rule_id} removed" for k in removed)
+    result.additive.extend(f"quality rule {after[k].rule_id} changed" for k in changed)
+    for section in ("freshness", "volume", "retention", "extract", "owner", "description"):
         if getattr(old, section) != getattr(new, section):
             result.additive.append(f"{section} changed")
 
