@@ -15,6 +15,7 @@ import warnings
 import dagster as dg
 
 from lakehouse.assets.bronze import bronze_definitions
+from lakehouse.assets.contracts import contracts_definitions
 from lakehouse.assets.gold import gold_definitions
 from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table
@@ -105,5 +106,6 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         gold_definitions(settings, contracts, days, resources),
         freshness_definitions([loaded.contract for loaded in contracts], days),
         reports_definitions([loaded.contract for loaded in contracts], resources),
+        contracts_definitions(settings, contracts),
         dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
     )
