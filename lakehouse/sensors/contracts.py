@@ -129,6 +129,31 @@ def accept_changes(settings: Settings) -> list[str]:
     return said
 
 
+def evolve_tables(settings: Settings, loaded: LoadedContract) -> list[str]:
+    """A changed source's bronze and silver tables gain the contract's new nullable columns now,
+    in one commit each that rewrites no file, so the change is visible before the next run."""
+    from lakehouse.contracts.schema import bronze_schema, silver_schema
+    from lakehouse.resources import PlatformResources
+    from lakehouse.tables.delta import SchemaMismatchError, evolve_columns
+
+    lake = PlatformResources.from_settings(settings).lake
+    contract = loaded.contract
+    said = []
+    for layer, name, schema in (
+        ("bronze", contract.name, bronze_schema(contract)),
+        ("silver", contract.entity_name, silver_schema(contract)),
+    ):
+        metadata = {"contract_version": loaded.version, "reason": "additive contract change"}
+        try:
+            added = evolve_columns(lake.table(layer, name), schema, metadata)
+        except SchemaMismatchError as error:
+            said.append(f"{layer}/{name} not evolved: {error}")
+            continue
+        if added:
+            said.append(f"{layer}/{name} gained column(s) {', '.join(added)} (old rows null)")
+    return said
+
+
 def problems(current: ContractSet, removed: list[str]) -> Report:
     errors = [
         (error.path.name, problem.location, problem.message)
@@ -204,10 +229,10 @@ def evaluate(
             said.append(f"waiting for the reload of {location} ({_differences(built, target)})")
         return dg.SensorResult(skip_reason="; ".join(said), cursor=cursor.dump(), asset_events=events)
 
-    # The code location is current: bootstrap what it has and never loaded.
-    for name in set(built) - set(cursor.known):
-        if name not in cursor.loaded_from:
-            said.append(f"new source {name}: bootstrapping")
+    # The code location is current: evolve what changed, bootstrap what it never loaded.
+    for name in sorted(built):
+        if name in cursor.known and cursor.known[name] != built[name]:
+            said += evolve_tables(settings, loaded.contracts[name])
     cursor.known = dict(built)
     graph = context.repository_def.asset_graph if context.repository_def else None
     ready = {
