@@ -1,6 +1,7 @@
 """The contract sensor for real: one `dagster dev` (webserver and daemon) over a temporary sources
-folder. A new YAML and its landing files are dropped in and nothing else is done: within two
-sensor ticks the code location has reloaded and the bootstrap run is requested, and it succeeds.
+folder. A new YAML and its landing files are dropped in and nothing else is done: the next tick
+reloads the code location, the first tick in the reloaded code requests the bootstrap (the second
+tick, when a reload takes less than an interval), and the run succeeds.
 Then an additive edit (a new nullable column) goes live and the Delta tables gain the column, and
 a breaking edit is refused with the reason in the tick while the old definition stays loaded."""
 
@@ -127,9 +128,14 @@ def test_a_new_source_bootstraps_itself_and_evolves_live(tmp_path: Path) -> None
         run = wait_for("the bootstrap run to succeed", bootstrap_done, log, timeout=180)
         took = time.time() - dropped
         ticks = ticks_since(server, dropped)
-        requested = [i for i, t in enumerate(ticks) if t["runIds"]]
-        assert requested and requested[0] <= 1, ticks  # within two ticks of the drop
-        assert "reloading code location lakehouse (new shop_orders)" in ticks[0]["skipReason"], ticks
+        said = "\n".join(f"{t['timestamp'] - dropped:.0f} s: {t['skipReason'] or t['runIds']}" for t in ticks)
+        requested = next(i for i, t in enumerate(ticks) if t["runIds"])
+        # The first tick asks for the reload; the first tick in the reloaded code requests the
+        # bootstrap. That is the second tick when the reload takes less than an interval; on a
+        # loaded machine the ticks between only wait for it.
+        assert "reloading code location lakehouse (new shop_orders)" in ticks[0]["skipReason"], said
+        assert all("waiting for the reload" in t["skipReason"] for t in ticks[1:requested]), said
+        print(f"\nbootstrap: {took:.0f} s from the drop to a successful run; ticks:\n{said}")
         assert op_version(server, ["silver", "shop_orders"]) == version(contract)
         tags = {t["key"]: t["value"] for t in run["tags"]}
         assert tags["lakehouse/source"] == "shop_orders" and tags["bootstrap"] == "true"
@@ -140,7 +146,6 @@ def test_a_new_source_bootstraps_itself_and_evolves_live(tmp_path: Path) -> None
         bronze = TableLocation(f"{settings.lake_root}/bronze/shop_orders")
         silver = TableLocation(f"{settings.lake_root}/silver/shop_orders")
         assert {r["_event_date"] for r in rows(silver)} >= {first, last}
-        print(f"bootstrap: {took:.0f} s from the drop to a successful run, {len(ticks)} tick(s)")
 
         # Additive: a new nullable column (the generated files carry coupon_code, undeclared so far).
         contract.write_text(
