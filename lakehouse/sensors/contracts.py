@@ -38,7 +38,7 @@ from lakehouse.settings import Settings
 CONTRACTS_KEY = dg.AssetKey(["reports", "contracts"])
 CHECK_NAME = "valid"
 SENSOR_NAME = "contract_changes"
-RELOAD_RETRY_SECONDS = 60  # a reload asked for and not seen by then is asked for again
+RELOAD_RETRY_SECONDS = 180  # a reload asked for and not seen by then is asked for again (one took 60 s here)
 
 
 @dataclass

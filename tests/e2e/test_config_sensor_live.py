@@ -23,7 +23,7 @@ from tests.helpers import REPO, Webserver, dagster_dev, make_settings, rows
 
 pytestmark = pytest.mark.slow
 
-INTERVAL = 15  # seconds between ticks (LAKEHOUSE_CONTRACT_SENSOR_INTERVAL)
+INTERVAL = 10  # seconds between ticks (LAKEHOUSE_CONTRACT_SENSOR_INTERVAL)
 SELECTOR = {
     "repositoryLocationName": "lakehouse",
     "repositoryName": "__repository__",
