@@ -64,9 +64,7 @@ def bootstrap_for(contract: SourceContract, loaded_from: str | None, today: date
     return Bootstrap(contract.name, contract.partitions.start, latest)
 
 
-def selection(
-    graph: dg.AssetGraph | object, contract: SourceContract, ready: set[dg.AssetKey]
-) -> list[dg.AssetKey]:
+def selection(graph: object, contract: SourceContract, ready: set[dg.AssetKey]) -> list[dg.AssetKey]:
     """The source's bronze and silver, and every gold asset downstream of its silver whose silver
     inputs are all ready (loaded, or this source's)."""
     own = silver_key(contract)

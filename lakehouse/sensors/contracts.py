@@ -195,12 +195,14 @@ def evaluate(
     context: dg.SensorEvaluationContext, settings: Settings, loaded: ContractSet, now: datetime
 ) -> dg.SensorResult:
     """One tick (see the module's docstring)."""
-    from lakehouse.assets.naming import silver_key
-    from lakehouse.sensors.bootstrap import MAX_ATTEMPTS, bootstrap_for, progress, run_request, selection
     from lakehouse.sensors.reload import request_reload
 
     first_tick = context.cursor is None
     cursor = Cursor.parse(context.cursor) or Cursor(known=_versions(loaded))
+    if first_tick:  # the baseline: what the project had before the sensor watched it
+        cursor.loaded_from = {
+            n: item.contract.partitions.start.isoformat() for n, item in loaded.contracts.items()
+        }
     said = accept_changes(settings)
     current = current_contracts(settings)
     target, built = _versions(current), _versions(loaded)
@@ -234,18 +236,35 @@ def evaluate(
         if name in cursor.known and cursor.known[name] != built[name]:
             said += evolve_tables(settings, loaded.contracts[name])
     cursor.known = dict(built)
+    requests = bootstrap_requests(context, loaded, cursor, now, said)
+    if requests:
+        for line in said:
+            context.log.info(line)
+        return dg.SensorResult(run_requests=requests, cursor=cursor.dump(), asset_events=events)
+    return dg.SensorResult(
+        skip_reason="; ".join(said) or f"{len(built)} source(s) current",
+        cursor=cursor.dump(),
+        asset_events=events,
+    )
+
+
+def bootstrap_requests(
+    context: dg.SensorEvaluationContext, loaded: ContractSet, cursor: Cursor, now: datetime, said: list[str]
+) -> list[dg.RunRequest]:
+    """Step 3: a run for each source with days never loaded, unless one runs or succeeded (then
+    the cursor records the days as loaded); what happened is appended to ``said``."""
+    from lakehouse.assets.naming import silver_key
+    from lakehouse.sensors.bootstrap import MAX_ATTEMPTS, bootstrap_for, progress, run_request, selection
+
     graph = context.repository_def.asset_graph if context.repository_def else None
     ready = {
         silver_key(item.contract) for name, item in loaded.contracts.items() if name in cursor.loaded_from
     }
     requests = []
     for name, item in sorted(loaded.contracts.items()):
-        if first_tick and name not in cursor.loaded_from:
-            cursor.loaded_from[name] = item.contract.partitions.start.isoformat()  # the baseline
-            continue
         needed = bootstrap_for(item.contract, cursor.loaded_from.get(name), now.date())
         if needed is None:
-            if name not in cursor.loaded_from:  # nothing complete to load yet: the daily runs will
+            if name not in cursor.loaded_from:  # no complete day yet: the daily runs will load them
                 cursor.loaded_from[name] = item.contract.partitions.start.isoformat()
             continue
         state = progress(context.instance, needed)
@@ -263,15 +282,7 @@ def evaluate(
             keys = selection(graph, item.contract, ready) if graph is not None else []
             requests.append(run_request(needed, keys, state.failures))
             said.append(f"bootstrap of {name} ({needed.label}) requested")
-    if requests:
-        for line in said:
-            context.log.info(line)
-        return dg.SensorResult(run_requests=requests, cursor=cursor.dump(), asset_events=events)
-    return dg.SensorResult(
-        skip_reason="; ".join(said) or f"{len(built)} source(s) current",
-        cursor=cursor.dump(),
-        asset_events=events,
-    )
+    return requests
 
 
 def contract_sensor(settings: Settings, loaded: ContractSet) -> dg.SensorDefinition:

@@ -145,3 +145,20 @@ def test_bootstrap_range_retry_and_reports(tmp_path: Path) -> None:
         assert not after.asset_events  # nothing new to report: no event per tick
         assert "source removed" in after.skip_reason.skip_message
         assert Path(project.settings.lake_root, "silver", "shop_orders").is_dir()  # its data kept
+
+
+def test_the_bootstrap_takes_gold_only_over_ready_sources(tmp_path: Path) -> None:
+    from lakehouse.sensors.bootstrap import selection
+
+    settings = make_settings(tmp_path)
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    loaded = current_contracts(settings).contracts
+    orders = loaded["orders"].contract
+    alone = {k.to_user_string() for k in selection(graph, orders, set())}
+    together = {k.to_user_string() for k in selection(graph, orders, {dg.AssetKey(["silver", "customers"])})}
+    assert {"bronze/orders", "silver/orders", "gold/fct_daily_sales"} <= alone
+    assert "gold/customer_segment_daily_sales" not in alone  # it reads customers too, not loaded yet
+    assert "gold/customer_segment_daily_sales" in together
+    assert all(k.split("/")[0] in ("bronze", "silver", "gold") for k in together)
+    assert not any(k.startswith("bronze/customers") for k in together)
