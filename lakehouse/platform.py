@@ -16,6 +16,7 @@ import dagster as dg
 
 from lakehouse.assets.bronze import bronze_definitions
 from lakehouse.assets.dead_letters import dead_letters_definitions
+from lakehouse.assets.contracts import contracts_definitions
 from lakehouse.assets.gold import gold_definitions
 from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table
@@ -24,6 +25,7 @@ from lakehouse.assets.reports import reports_definitions
 from lakehouse.assets.retention import retention_definitions
 from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
+from lakehouse.contracts.accepted import accepted_dir
 from lakehouse.contracts.loader import ContractSet, load_contracts
 from lakehouse.resources import PlatformResources
 from lakehouse.resources.secrets import isolate_missing_secrets
@@ -45,6 +47,8 @@ class InvalidContractsError(Exception):
 
 def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
     """Bad files are isolated (the other sources keep running) but never quiet."""
+    for refusal in contracts.refused:
+        log.warning("%s", refusal.describe())
     if not contracts.errors:
         return
     text = "\n".join(error.describe() for error in contracts.errors)
@@ -56,11 +60,17 @@ def report_contract_errors(contracts: ContractSet, strict: bool) -> None:
 
 
 def _invalid_contracts(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
-    """The code location's metadata: which files were skipped, and why."""
-    if not contracts.errors:
-        return {}
-    rows = [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors]
-    return {"invalid_contracts": dg.MetadataValue.md(markdown_table(["file", "problems"], rows))}
+    """The code location's metadata: which files were skipped or refused, and why."""
+    metadata: dict[str, dg.MetadataValue] = {}
+    if contracts.errors:
+        rows = [(e.path.name, "; ".join(str(p) for p in e.problems)) for e in contracts.errors]
+        metadata["invalid_contracts"] = dg.MetadataValue.md(markdown_table(["file", "problems"], rows))
+    if contracts.refused:
+        rows = [(r.path.name, "; ".join(r.reasons)) for r in contracts.refused]
+        metadata["refused_contract_changes"] = dg.MetadataValue.md(
+            markdown_table(["file", "breaking changes (the accepted version runs)"], rows)
+        )
+    return metadata
 
 
 def report_privacy_warnings(contracts: ContractSet) -> dict[str, dg.MetadataValue]:
@@ -101,7 +111,9 @@ def executor(name: str) -> dg.ExecutorDefinition:
 
 def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.Definitions:
     """``strict`` (default: ``settings.strict_contracts``) makes an invalid contract fatal."""
-    contracts = isolate_missing_secrets(load_contracts(settings.sources_dir), os.environ)
+    contracts = isolate_missing_secrets(
+        load_contracts(settings.sources_dir, accepted_dir(settings.lake_root)), os.environ
+    )
     report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
     days = calendar(loaded.contract for loaded in contracts)
     resources = PlatformResources.from_settings(settings)
@@ -114,6 +126,7 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         reports_definitions([loaded.contract for loaded in contracts], resources),
         dead_letters_definitions([loaded.contract for loaded in contracts], resources),
         retention_definitions([loaded.contract for loaded in contracts], resources, settings),
+        contracts_definitions(settings, contracts),
         dg.Definitions(
             executor=executor(settings.executor),
             metadata={**_invalid_contracts(contracts), **report_privacy_warnings(contracts)},

@@ -78,6 +78,11 @@ class Settings:
     # Which of the AWS credential variables are set (their names only; the values are read by
     # the resources through dagster.EnvVar).
     aws_variables: tuple[str, ...] = ()
+    # The webserver the contract sensor asks to reload the code location (GraphQL); the default
+    # is where ``dagster dev`` serves it. The code server must be able to reach it.
+    webserver_url: str = "http://127.0.0.1:3000"
+    # Seconds between two looks of the contract sensor at the sources folder.
+    contract_sensor_interval: int = 30
 
     @property
     def uses_s3(self) -> bool:
@@ -134,6 +139,8 @@ class Settings:
             s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
             aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
             vacuum_retain_hours=vacuum_hours,
+            webserver_url=(env.get("LAKEHOUSE_WEBSERVER_URL") or "http://127.0.0.1:3000").rstrip("/"),
+            contract_sensor_interval=_interval(env.get("LAKEHOUSE_CONTRACT_SENSOR_INTERVAL")),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -157,6 +164,21 @@ def _hours(text: str) -> int:
             f"LAKEHOUSE_VACUUM_RETAIN_HOURS={text!r}: expected a whole number of hours >= 0"
         )
     return hours
+
+
+def _interval(value: str | None) -> int:
+    """The contract sensor's interval: 30 s unless set, and never more (the promise of issue 15)."""
+    if not value:
+        return 30
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if not 1 <= seconds <= 30:
+        raise MissingSettingError(
+            f"LAKEHOUSE_CONTRACT_SENSOR_INTERVAL={value!r}: expected whole seconds from 1 to 30"
+        )
+    return seconds
 
 
 def _is_s3(value: str) -> bool:

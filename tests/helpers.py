@@ -1,10 +1,18 @@
 """Builders and constants for tests: settings over a test directory, contracts from YAML text,
-landing files with set arrival times, and readers of what the tables hold."""
+landing files with set arrival times, readers of what the tables hold, and a real ``dagster dev``
+(webserver and daemon) on a free loopback port with its GraphQL client."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -187,3 +195,81 @@ def unprivileged(code: str, *args: str) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Webserver:
+    """A running Dagster webserver's GraphQL endpoint."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+
+    def graphql(self, query: str, **variables) -> dict:
+        import requests
+
+        response = requests.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
+        )
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def wait_until_up(self, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                data = self.graphql(
+                    "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"
+                )
+                if data["repositoriesOrError"].get("nodes"):
+                    return
+            except (requests.RequestException, AssertionError):
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"webserver did not come up:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def dagster_dev(
+    root: Path, settings: Settings, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[Webserver, Path]]:
+    """``dagster dev -w workspace.yaml`` (webserver and daemon) over ``settings``, with a fresh
+    instance under ``root/home``, on a free port; stopped with Ctrl-C (then killed) on exit."""
+    import shutil
+
+    home = root / "home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    shutil.copy(REPO / "workspace.yaml", root / "workspace.yaml")  # the file users point at
+    port = free_port()
+    environ = {**os.environ, **settings.as_environ(), "DAGSTER_HOME": str(home), **(env or {})}
+    environ = {k: v.replace("{port}", str(port)) for k, v in environ.items()}
+    log = root / "dagster-dev.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
+            cwd=root,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Webserver(port)
+    try:
+        server.wait_until_up(process, log)
+        yield server, log
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

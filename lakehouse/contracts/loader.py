@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from lakehouse.contracts.evolution import classify
 from lakehouse.contracts.model import SourceContract
 
 CONTRACT_SUFFIXES = (".yaml", ".yml")
@@ -89,10 +90,28 @@ class LoadedContract:
     version: str
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A contract file on disk that is a breaking change of its accepted version: the accepted
+    version is loaded instead, and this says why."""
+
+    path: Path
+    name: str
+    reasons: list[str]
+    accepted_version: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.path}: breaking change refused, the accepted version {self.accepted_version} "
+            "keeps running: " + "; ".join(self.reasons)
+        )
+
+
 @dataclass
 class ContractSet:
     contracts: dict[str, LoadedContract] = field(default_factory=dict)
     errors: list[ContractError] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
 
     def __iter__(self):
         return iter(self.contracts.values())
@@ -221,16 +240,47 @@ def _shared_path_problem(contract: SourceContract, path: Path, other: LoadedCont
     )
 
 
-def load_contracts(directory: Path | str) -> ContractSet:
-    """Every contract under ``directory``; bad files become errors, never exceptions."""
+def _accepted(accepted: Path | None, name: str) -> LoadedContract | None:
+    """The accepted version of ``name``, if the lake keeps one (and it still reads)."""
+    if accepted is None:
+        return None
+    path = accepted / f"{name}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return load_contract(path)
+    except ContractError:
+        return None
+
+
+def _choose(path: Path, accepted: Path | None, result: ContractSet) -> LoadedContract | None:
+    """The file on disk, unless it is invalid or a breaking change of an accepted version: then
+    that version (the error or refusal recorded either way)."""
+    kept = _accepted(accepted, path.stem)
+    try:
+        loaded = load_contract(path)
+    except ContractError as exc:
+        result.errors.append(exc)
+        return kept
+    if kept is None or kept.version == loaded.version:
+        return loaded
+    evolution = classify(kept.contract, loaded.contract)
+    if evolution.accepted:
+        return loaded
+    result.refused.append(Refusal(path, path.stem, evolution.breaking, kept.version))
+    return kept
+
+
+def load_contracts(directory: Path | str, accepted: Path | None = None) -> ContractSet:
+    """Every contract under ``directory``; bad files become errors, never exceptions. With
+    ``accepted`` (the lake's accepted versions, ``contracts/accepted.py``), a file that is invalid
+    or a breaking change of its accepted version loads as that version."""
     result = ContractSet()
     entities: dict[str, Path] = {}
     by_folder: dict[str | None, list[LoadedContract]] = defaultdict(list)
     for path in contract_files(directory):
-        try:
-            loaded = load_contract(path)
-        except ContractError as exc:
-            result.errors.append(exc)
+        loaded = _choose(path, accepted, result)
+        if loaded is None:
             continue
         contract = loaded.contract
         clash = entities.get(contract.entity_name)

@@ -32,7 +32,7 @@ from lakehouse.privacy.retention import retained_from, today_in
 from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
 from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, versions_sql
-from lakehouse.tables.delta import partition_dataset, replace_partitions
+from lakehouse.tables.delta import evolve_columns, partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, day_range, ident, literal, scalar, sql_file
@@ -101,6 +101,7 @@ def build_range(
     # Days retention expired are not rewritten (bronze no longer holds them all): kept as they are.
     first, last = max(window[0], kept) if kept is not None else window[0], window[1]
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
+    evolve_columns(silver, silver_schema(contract), metadata)  # before silver is read
     dataset = partition_dataset(bronze, (EVENT_DATE, first, last))
     if dataset is None:
         raise FileNotFoundError(
@@ -380,6 +381,7 @@ def build_whole(
             f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
         )
     schema = silver_schema(contract)
+    evolve_columns(silver, schema, {"dagster_run_id": run_id, **(commit_metadata or {})})
     con = duckdb.connect()
     try:
         con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")

@@ -71,6 +71,24 @@ def added_columns(location: TableLocation, schema: pa.Schema) -> list[str]:
     return check_schema(location, table, schema) if table is not None else []
 
 
+def evolve_columns(location: TableLocation, schema: pa.Schema, metadata: Mapping[str, Any]) -> list[str]:
+    """Add the nullable columns ``schema`` has and the table lacks, in one commit that rewrites no
+    data file (old rows read as null); raise ``SchemaMismatchError`` for any other difference.
+    For tables written by MERGE, which cannot merge a schema while writing."""
+    from deltalake import Field
+
+    table = location.open()
+    if table is None:
+        return []
+    added = check_schema(location, table, schema)
+    if added:
+        table.alter.add_columns(
+            [Field.from_arrow(schema.field(name)) for name in added],
+            commit_properties=commit_properties({**metadata, "added_columns": ", ".join(added)}),
+        )
+    return added
+
+
 def create_if_missing(location: TableLocation, schema: pa.Schema, partition_column: str | None) -> None:
     """Create the table empty (version 0) when nothing was ever written there: a write that must
     be undoable then has a version to return to."""

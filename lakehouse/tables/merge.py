@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from lakehouse.tables.delta import check_schema, commit_properties
+from lakehouse.tables.delta import SchemaMismatchError, check_schema, commit_properties
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import day_range, ident
 
@@ -45,8 +45,9 @@ def ensure_table(location: TableLocation, schema: pa.Schema, partition_by: list[
             storage_options=location.storage_options,
         )
     if check_schema(location, table, schema):
-        raise NotImplementedError(
-            f"{location.uri}: the contract adds columns; evolving a merged table is not supported yet"
+        raise SchemaMismatchError(
+            f"{location.uri}: the contract adds columns the table lacks; evolve_columns must add them "
+            "before a merge"
         )
     return table
 
