@@ -75,6 +75,10 @@ class Settings:
     # Which of the AWS credential variables are set (their names only; the values are read by
     # the resources through dagster.EnvVar).
     aws_variables: tuple[str, ...] = ()
+    # Automation (lakehouse/assets/automation.py): the cron of "the day is complete" (midnight
+    # UTC, the calendar's day boundary) and how often the landing and automation sensors evaluate.
+    automation_cron: str = "0 0 * * *"
+    automation_interval_seconds: int = 30
 
     @property
     def uses_s3(self) -> bool:
@@ -129,6 +133,8 @@ class Settings:
             s3_endpoint_url=env.get("LAKEHOUSE_S3_ENDPOINT_URL") or None,
             s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
             aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
+            automation_cron=setting("automation_cron", "0 0 * * *"),
+            automation_interval_seconds=_seconds(setting("automation_interval_seconds", "30")),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -140,6 +146,18 @@ class Settings:
             if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) is not None
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise MissingSettingError(
+            f"LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS={text!r}: expected a whole number of seconds >= 1"
+        )
+    return value
 
 
 def _is_s3(value: str) -> bool:
