@@ -13,6 +13,7 @@ from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
 from lakehouse.cli.pii import pii
+from lakehouse.cli.runs import runs
 
 
 class _Commands(click.Group):
@@ -40,3 +41,4 @@ main.add_command(dbt)
 main.add_command(checks)
 main.add_command(pii)
 main.add_command(deploy)
+main.add_command(runs)
