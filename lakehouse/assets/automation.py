@@ -132,11 +132,15 @@ def after_bronze(contract: SourceContract) -> dg.AutomationCondition:
 def gold_follows(contracts: Sequence[SourceContract]) -> dg.AutomationCondition:
     """Gold: its newest day, after a silver input updated it, once every source feeding it has
     that day (or lags within its allowance) and the inputs' blocking checks passed."""
+    checks_passed = dg.AutomationCondition.all_deps_blocking_checks_passed()
+    stale_ok = [silver_key(c) for c in contracts if c.freshness.stale_ok_days]
+    if stale_ok:  # a stale dimension's newest day has no evaluation for the day gold is built for
+        checks_passed = checks_passed.ignore(dg.AssetSelection.assets(*stale_ok))
     return (
         dg.AutomationCondition.in_latest_time_window()
         & dg.AutomationCondition.any_deps_updated().since_last_handled()
         & SourcesCurrent(source_feeds(contracts))
-        & dg.AutomationCondition.all_deps_blocking_checks_passed()
+        & checks_passed
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("gold_follows")

@@ -7,11 +7,11 @@ modification time in nanoseconds locally, the ETag on S3), so a rewritten file c
 new file whose arrival day's bronze partition was materialised after the file was written is
 already processed (by the daily automation, the demo, a backfill): it is recorded without a run.
 
-The new files of one tick make ONE run, over the range tags (``lakehouse/runs.py``): from the
-earliest arrival day to the latest plus the one early day a file may hold
-(``EARLY_TOLERANCE_DAYS``), clamped to the sources' histories and the last complete day. Bronze
-restates each run day's ``lookback_days`` before it, so a late file's rows reach their earlier
-days; silver runs in the same run. Gold is not in it: it follows by automation once every source
+The new files of one tick make ONE run over the range tags (``lakehouse/runs.py``), from the
+earliest arrival day to the latest, within the source's history (sources whose files cover
+other days get a run of their own: a run over days a source has no files for would trip its
+circuit breaker). Bronze restates each run day's ``lookback_days`` before it, so a late file's
+rows reach their earlier days; silver runs in the same run. Gold is not in it: it follows by automation once every source
 feeding it has the day, or may be stale (``assets/automation.py``).
 Files of a day not complete yet wait for a later tick (their day's partition does not exist).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +37,6 @@ from lakehouse.resources.storage import LakeStorage
 from lakehouse.runs import materialised_at, range_tags
 
 HORIZON_DAYS = 7  # arrival days a tick lists (and the cursor remembers), today included
-EARLY_DAYS = 1  # = bronze.preflight.EARLY_TOLERANCE_DAYS (kept free of the engines' imports)
 TRIGGER_TAG = "lakehouse/trigger"
 FILES_TAG = "lakehouse/landing_files"
 
@@ -143,38 +143,39 @@ def evaluate(
     return tick
 
 
-def run_range(
-    arrivals: Sequence[Arrival], contracts: Mapping[str, SourceContract], last_complete: date
-) -> tuple[date, date]:
-    """The partitions whose runs read these files: from each file's arrival day to the early day
-    after it, within its source's history and the calendar (bronze adds the lookback before)."""
-    starts, ends = [], []
-    for arrival in arrivals:
-        partitions = contracts[arrival.source].partitions
-        end = arrival.day + timedelta(days=EARLY_DAYS)
-        end = min(end, last_complete, partitions.end or end)
-        starts.append(max(arrival.day, partitions.start))
-        ends.append(max(end, arrival.day))
-    return min(starts), max(ends)
+def run_range(arrivals: Sequence[Arrival], contract: SourceContract) -> tuple[date, date]:
+    """The partitions whose runs read one source's new files: their arrival days, within its
+    history. Bronze restates the ``lookback_days`` before each; a file's early rows (of the day
+    after its arrival) reach that day with its own run, which reads the files before it."""
+    days = [a.day for a in arrivals]
+    last = min(max(days), contract.partitions.end) if contract.partitions.end else max(days)
+    return max(min(days), contract.partitions.start), last
 
 
-def landing_request(
-    arrivals: Sequence[Arrival],
-    contracts: Mapping[str, SourceContract],
-    last_complete: date,
-    selection: Sequence[dg.AssetKey],
-) -> dg.RunRequest:
-    """One run over the files' days; its run key names the files (and their identities), so a
-    tick evaluated twice cannot start it twice."""
-    start, end = run_range(arrivals, contracts, last_complete)
-    digest = hashlib.sha256(
-        "\n".join(sorted(f"{a.source}/{a.relative_path}@{a.identity}" for a in arrivals)).encode()
-    ).hexdigest()[:16]
-    return dg.RunRequest(
-        run_key=f"landing:{digest}",
-        asset_selection=list(selection),
-        tags={**range_tags(start, end), TRIGGER_TAG: "landing", FILES_TAG: str(len(arrivals))},
-    )
+def landing_requests(
+    arrivals: Sequence[Arrival], contracts: Mapping[str, SourceContract]
+) -> list[dg.RunRequest]:
+    """One run per range of days: the sources whose new files cover the same days share it
+    (normally all of them). Each run's key names its files and their identities, so a tick
+    evaluated twice cannot start it twice."""
+    by_range: dict[tuple[date, date], list[Arrival]] = defaultdict(list)
+    for source in sorted({a.source for a in arrivals}):
+        mine = [a for a in arrivals if a.source == source]
+        by_range[run_range(mine, contracts[source])].extend(mine)
+    requests = []
+    for (start, end), files in sorted(by_range.items()):
+        digest = hashlib.sha256(
+            "\n".join(sorted(f"{a.source}/{a.relative_path}@{a.identity}" for a in files)).encode()
+        ).hexdigest()[:16]
+        changed = [contracts[s] for s in sorted({a.source for a in files})]
+        requests.append(
+            dg.RunRequest(
+                run_key=f"landing:{digest}",
+                asset_selection=[key for c in changed for key in (bronze_key(c), silver_key(c))],
+                tags={**range_tags(start, end), TRIGGER_TAG: "landing", FILES_TAG: str(len(files))},
+            )
+        )
+    return requests
 
 
 def landing_sensor(
@@ -193,7 +194,7 @@ def landing_sensor(
     )
     def landing_files(context: dg.SensorEvaluationContext, lake: LakeStorage) -> dg.SensorResult:
         now = datetime.now(UTC)
-        last = calendar.get_last_partition_key(current_time=now)
+        last = calendar.get_last_partition_key()  # the last complete day (UTC)
         last_complete = date.fromisoformat(last) if last else None
         tick = evaluate(
             context.instance,
@@ -207,15 +208,11 @@ def landing_sensor(
         if not tick.new:
             waiting = f"; {len(tick.waiting)} file(s) wait for their day to end" if tick.waiting else ""
             return dg.SensorResult(skip_reason=f"no new landing files{waiting}", cursor=cursor)
-        assert last_complete is not None
-        changed = [sources[s] for s in sorted({a.source for a in tick.new})]
-        selection = [key for c in changed for key in (bronze_key(c), silver_key(c))]
-        request = landing_request(tick.new, sources, last_complete, selection)
         context.log.info(
             "%d new landing file(s): %s",
             len(tick.new),
             ", ".join(f"{a.source}/{a.relative_path}" for a in tick.new),
         )
-        return dg.SensorResult(run_requests=[request], cursor=cursor)
+        return dg.SensorResult(run_requests=landing_requests(tick.new, sources), cursor=cursor)
 
     return landing_files
