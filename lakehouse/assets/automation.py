@@ -10,10 +10,12 @@ What each layer waits for:
 - **bronze of a live source** (PostgreSQL, HTTP) or of a table refreshed whole: the newest day
   once the cron has ticked, within the source's history; it extracts in its own step.
 - **silver** (of a live source): after its bronze day updated, in the same run when both are
-  requested on one tick, bronze's blocking checks passed, nothing upstream in progress.
+  requested on one tick (a blocking check failing in that run keeps silver from running),
+  nothing upstream in progress.
 - **gold**: its newest day after a silver input updated it, once every daily source feeding it
-  has that day in silver (bronze's blocking checks failing keeps a day from silver, so from
-  gold), the inputs' blocking checks passed, nothing upstream in progress. A source whose
+  has that day in silver with no blocking check of its bronze or silver failed on it (a day
+  bronze wrote but whose check failed never reaches silver, so never gold), nothing upstream
+  in progress. A source whose
   contract says ``freshness.stale_ok_days: N`` (a dimension) may lag up to N days: gold then
   proceeds on its newest day and records the staleness (``gold/staleness.py``).
 
@@ -85,17 +87,27 @@ class SourcesCurrent(dg.AutomationCondition):
         from lakehouse.gold.staleness import feeding, lag, within_allowance
 
         candidates = context.candidate_subset
-        inputs = feeding(self.feeds, context.asset_graph.get(context.key).parent_keys)  # type: ignore[arg-type]
+        graph, instance = context.asset_graph, context.asset_graph_view.instance
+        inputs = feeding(self.feeds, graph.get(context.key).parent_keys)  # type: ignore[arg-type]
+        blocking = {
+            name: [
+                check
+                for check in graph.get_check_keys_for_assets({feed.bronze, feed.silver})
+                if graph.get(check).blocking
+            ]
+            for name, feed in inputs.items()
+        }
+
+        def current(day: date) -> bool:
+            return within_allowance(lag(instance, inputs, day, blocking), inputs)
+
         if not candidates.is_partitioned:
-            day = context.evaluation_time.date() - timedelta(days=1)
-            current = within_allowance(lag(context.instance, inputs, day), inputs)
+            today = current(context.evaluation_time.date() - timedelta(days=1))
             return dg.AutomationResult(
-                context, true_subset=candidates if current else context.get_empty_subset()
+                context, true_subset=candidates if today else context.get_empty_subset()
             )
         keys = {
-            key
-            for key in candidates.expensively_compute_partition_keys()
-            if within_allowance(lag(context.instance, inputs, date.fromisoformat(key)), inputs)
+            key for key in candidates.expensively_compute_partition_keys() if current(date.fromisoformat(key))
         }
         return dg.AutomationResult(
             context, true_subset=candidates.compute_intersection_with_partition_keys(keys)
@@ -117,13 +129,13 @@ def on_day_complete(contract: SourceContract, cron: str) -> dg.AutomationConditi
 
 
 def after_bronze(contract: SourceContract) -> dg.AutomationCondition:
-    """Silver: its newest day, when bronze updated it (not in a run that also updated silver),
-    bronze's blocking checks passed and nothing upstream is still running."""
+    """Silver: its newest day, when bronze updated it (not in a run that also updated silver:
+    there, a failed blocking check of bronze already kept silver from running) and nothing
+    upstream is still running."""
     return (
         dg.AutomationCondition.in_latest_time_window()
         & in_history(contract)
         & dg.AutomationCondition.any_deps_updated().since_last_handled()
-        & dg.AutomationCondition.all_deps_blocking_checks_passed()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("after_bronze")
@@ -131,16 +143,16 @@ def after_bronze(contract: SourceContract) -> dg.AutomationCondition:
 
 def gold_follows(contracts: Sequence[SourceContract]) -> dg.AutomationCondition:
     """Gold: its newest day, after a silver input updated it, once every source feeding it has
-    that day (or lags within its allowance) and the inputs' blocking checks passed."""
-    checks_passed = dg.AutomationCondition.all_deps_blocking_checks_passed()
-    stale_ok = [silver_key(c) for c in contracts if c.freshness.stale_ok_days]
-    if stale_ok:  # a stale dimension's newest day has no evaluation for the day gold is built for
-        checks_passed = checks_passed.ignore(dg.AssetSelection.assets(*stale_ok))
+    that day, its blocking checks passing (or lags within its allowance).
+
+    Not ``all_deps_blocking_checks_passed()``: it never held here. The dbt source tests on
+    silver are checks of silver run by the gold step itself (so they cannot pass before gold
+    runs), and the per-day evaluations of the partitioned checks are judged per day by
+    ``SourcesCurrent`` instead."""
     return (
         dg.AutomationCondition.in_latest_time_window()
         & dg.AutomationCondition.any_deps_updated().since_last_handled()
         & SourcesCurrent(source_feeds(contracts))
-        & checks_passed
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("gold_follows")

@@ -35,8 +35,28 @@ class Feed:
     stale_ok_days: int = 0
 
 
-def newest_day(instance: dg.DagsterInstance, feed: Feed) -> date | None:
-    """The latest bronze day silver has taken in, or None (none of the recent ones)."""
+def failed_days(
+    instance: dg.DagsterInstance, checks: Sequence[dg.AssetCheckKey], days: Sequence[str]
+) -> set[str]:
+    """The days whose latest evaluation of one of ``checks`` (blocking ones) failed."""
+    from dagster._core.event_api import PartitionKeyFilter
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    failed = set()
+    for day in days if checks else ():
+        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            list(checks), partition_filter=PartitionKeyFilter(key=day)
+        )
+        if any(r.status == AssetCheckExecutionRecordStatus.FAILED for r in latest.values()):
+            failed.add(day)
+    return failed
+
+
+def newest_day(
+    instance: dg.DagsterInstance, feed: Feed, blocking: Sequence[dg.AssetCheckKey] = ()
+) -> date | None:
+    """The latest bronze day silver has taken in, no blocking check of ``blocking`` (bronze's and
+    silver's) failing on it, or None (none of the recent ones)."""
     days = sorted(instance.get_materialized_partitions(feed.bronze), reverse=True)[:RECENT_DAYS]
     bronze = materialised_at(instance, feed.bronze, set(days))
     if feed.silver_daily:
@@ -44,17 +64,24 @@ def newest_day(instance: dg.DagsterInstance, feed: Feed) -> date | None:
     else:
         latest = instance.get_latest_materialization_event(feed.silver)
         silver = {day: latest.timestamp for day in days} if latest else {}
-    for day in days:
-        if day in bronze and silver.get(day, 0.0) >= bronze[day]:
+    taken = [day for day in days if day in bronze and silver.get(day, 0.0) >= bronze[day]]
+    for day in taken:  # the newest first: usually the only one looked up
+        if not failed_days(instance, blocking, [day]):
             return date.fromisoformat(day)
     return None
 
 
-def lag(instance: dg.DagsterInstance, feeds: Mapping[str, Feed], day: date) -> dict[str, int | None]:
-    """``{source: days behind day}`` for the sources behind it (None: no day taken in at all)."""
+def lag(
+    instance: dg.DagsterInstance,
+    feeds: Mapping[str, Feed],
+    day: date,
+    blocking: Mapping[str, Sequence[dg.AssetCheckKey]] | None = None,
+) -> dict[str, int | None]:
+    """``{source: days behind day}`` for the sources behind it (None: no day taken in at all);
+    ``blocking``: each source's blocking checks, whose failure on a day takes it away."""
     behind: dict[str, int | None] = {}
     for name, feed in sorted(feeds.items()):
-        newest = newest_day(instance, feed)
+        newest = newest_day(instance, feed, (blocking or {}).get(name, ()))
         if newest is None:
             behind[name] = None
         elif newest < day:
