@@ -28,7 +28,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
-from tests.e2e.test_webserver import Webserver, free_port
+from tests.e2e.live import Webserver, free_port
 from tests.helpers import REPO, make_settings, rows
 
 pytestmark = pytest.mark.slow

@@ -3,21 +3,15 @@ webserver's GraphQL (what the UI's "Materialize" → range → "Launch backfill"
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import requests
 
 from lakehouse.demo.generate import generate
-from tests.helpers import REPO, make_settings
+from tests.e2e import live
+from tests.helpers import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -32,41 +26,6 @@ ASSETS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Webserver:
-    def __init__(self, port: int):
-        self.url = f"http://127.0.0.1:{port}"
-
-    def graphql(self, query: str, **variables) -> dict:
-        response = requests.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
-        )
-        response.raise_for_status()
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-    def wait_until_up(self, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                data = self.graphql(
-                    "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"
-                )
-                if data["repositoriesOrError"].get("nodes"):
-                    return
-            except (requests.RequestException, AssertionError):
-                pass
-            time.sleep(1)
-        raise TimeoutError(f"webserver did not come up:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def dagster_dev(tmp_path: Path):
     settings = make_settings(tmp_path)
@@ -74,29 +33,8 @@ def dagster_dev(tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    shutil.copy(REPO / "workspace.yaml", tmp_path / "workspace.yaml")  # the file users point at
-    port = free_port()
-    env = {**os.environ, **settings.as_environ(), "DAGSTER_HOME": str(home)}
-    log = tmp_path / "dagster-dev.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Webserver(port)
-    try:
-        server.wait_until_up(process, log)
-        yield server, log
-    finally:
-        os.killpg(process.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    with live.dagster_dev(tmp_path, home, settings.as_environ()) as running:
+        yield running
 
 
 PARTITION_STATS = """
