@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -38,7 +39,7 @@ class Feed:
 def failed_days(
     instance: dg.DagsterInstance, checks: Sequence[dg.AssetCheckKey], days: Sequence[str]
 ) -> set[str]:
-    """The days whose latest evaluation of one of ``checks`` (blocking ones) failed."""
+    """The days whose latest evaluation of one of ``checks`` (blocking ones) failed as an error."""
     from dagster._core.event_api import PartitionKeyFilter
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
@@ -47,9 +48,17 @@ def failed_days(
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             list(checks), partition_filter=PartitionKeyFilter(key=day)
         )
-        if any(r.status == AssetCheckExecutionRecordStatus.FAILED for r in latest.values()):
+        if any(r.status == AssetCheckExecutionRecordStatus.FAILED and _is_error(r) for r in latest.values()):
             failed.add(day)
     return failed
+
+
+def _is_error(record: Any) -> bool:
+    """A blocking check blocks only when it fails with ERROR severity (a warning lets it pass,
+    as in a run: ``checks/specs.py``)."""
+    event = record.event.dagster_event if record.event else None
+    evaluation = event.event_specific_data if event else None
+    return getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR) == dg.AssetCheckSeverity.ERROR
 
 
 def newest_day(
