@@ -47,7 +47,7 @@ class Lakehouse:
         with self.instance() as instance:
             return set(instance.get_materialized_partitions(dg.AssetKey(key.split("/"))))
 
-    def wait(self, what: str, done: Callable[[], object], timeout: float = 150) -> object:
+    def wait(self, what: str, done: Callable[[], object], timeout: float = 240) -> object:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = done()
@@ -67,7 +67,7 @@ class Lakehouse:
 def lakehouse(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("automation")
     settings = make_settings(root)
-    generate(settings.landing_root, DAY - timedelta(days=1), DAY, orders_per_day=100)
+    generate(settings.landing_root, DAY, DAY, orders_per_day=100)
     home = root / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text(
@@ -85,7 +85,7 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory):
 def test_a_day_runs_with_no_one_running_it_its_gold_following(lakehouse: Lakehouse) -> None:
     day = DAY.isoformat()
     for key in ("gold/fct_daily_sales", "gold/customer_segment_daily_sales"):
-        lakehouse.wait(f"{key} {day}", lambda key=key: day in lakehouse.materialised(key), timeout=170)
+        lakehouse.wait(f"{key} {day}", lambda key=key: day in lakehouse.materialised(key), timeout=300)
     for key in ("bronze/orders", "bronze/customers", "silver/orders", "silver/customers"):
         assert day in lakehouse.materialised(key)
     lakehouse.settled()
