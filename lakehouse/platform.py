@@ -14,6 +14,7 @@ import warnings
 
 import dagster as dg
 
+from lakehouse.assets.automation import automate, automation_definitions
 from lakehouse.assets.bronze import bronze_definitions
 from lakehouse.assets.dead_letters import dead_letters_definitions
 from lakehouse.assets.contracts import contracts_definitions
@@ -39,6 +40,10 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_p
 warnings.filterwarnings(
     "ignore", category=dg.PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*"
 )
+# The automation (assets/automation.py): conditions of the platform's own, evaluated on the code
+# server (beta), set on every layer's specs after the merge (preview).
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*use_user_code_server.*")
+warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*map_(resolved_)?asset_specs.*")
 
 
 class InvalidContractsError(Exception):
@@ -117,7 +122,8 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
     report_contract_errors(contracts, settings.strict_contracts if strict is None else strict)
     days = calendar(loaded.contract for loaded in contracts)
     resources = PlatformResources.from_settings(settings)
-    return dg.Definitions.merge(
+    sources = [loaded.contract for loaded in contracts]
+    merged = dg.Definitions.merge(
         landing_definitions(contracts),
         bronze_definitions(contracts, days, resources),
         silver_definitions(contracts, days, resources),
@@ -127,8 +133,10 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         dead_letters_definitions([loaded.contract for loaded in contracts], resources),
         retention_definitions([loaded.contract for loaded in contracts], resources, settings),
         contracts_definitions(settings, contracts),
+        automation_definitions(sources, days, settings.automation_interval_seconds),
         dg.Definitions(
             executor=executor(settings.executor),
             metadata={**_invalid_contracts(contracts), **report_privacy_warnings(contracts)},
         ),
     )
+    return automate(merged, sources, settings.automation_cron)

@@ -66,3 +66,18 @@ def materialize_range(
             **(run_config or {}),
         },
     )
+
+
+def materialised_at(instance: dg.DagsterInstance, key: dg.AssetKey, days: set[str]) -> dict[str, float]:
+    """When each of ``days`` of ``key`` was last materialised (POSIX time), for those that were."""
+    if not days:
+        return {}
+    ids = instance.get_latest_storage_id_by_partition(
+        key, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions=days
+    )
+    if not ids:
+        return {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, storage_ids=list(ids.values())), limit=len(ids)
+    ).records
+    return {r.partition_key: r.timestamp for r in records if r.partition_key}

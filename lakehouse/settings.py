@@ -83,6 +83,10 @@ class Settings:
     webserver_url: str = "http://127.0.0.1:3000"
     # Seconds between two looks of the contract sensor at the sources folder.
     contract_sensor_interval: int = 30
+    # Automation (lakehouse/assets/automation.py): the cron of "the day is complete" (midnight
+    # UTC, the calendar's day boundary) and how often the landing and automation sensors evaluate.
+    automation_cron: str = "0 0 * * *"
+    automation_interval_seconds: int = 30
 
     @property
     def uses_s3(self) -> bool:
@@ -141,6 +145,8 @@ class Settings:
             vacuum_retain_hours=vacuum_hours,
             webserver_url=(env.get("LAKEHOUSE_WEBSERVER_URL") or "http://127.0.0.1:3000").rstrip("/"),
             contract_sensor_interval=_interval(env.get("LAKEHOUSE_CONTRACT_SENSOR_INTERVAL")),
+            automation_cron=setting("automation_cron", "0 0 * * *"),
+            automation_interval_seconds=_seconds(setting("automation_interval_seconds", "30")),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -179,6 +185,16 @@ def _interval(value: str | None) -> int:
             f"LAKEHOUSE_CONTRACT_SENSOR_INTERVAL={value!r}: expected whole seconds from 1 to 30"
         )
     return seconds
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise MissingSettingError(
+            f"LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS={text!r}: expected a whole number of seconds >= 1"
+        )
+    return value
 
 
 def _is_s3(value: str) -> bool:

@@ -22,6 +22,7 @@ from lakehouse.contracts.loader import ContractSet
 from lakehouse.contracts.model import SourceContract
 from lakehouse.gold.build import build_gold
 from lakehouse.gold.manifest import GoldPart, attach_ephemeral_tests, fqn, split
+from lakehouse.gold.staleness import Feed, source_feeds
 from lakehouse.gold.translator import LakehouseTranslator
 from lakehouse.resources import DuckDBWarehouse, PlatformResources
 from lakehouse.resources.dbt import dbt_project, dbt_resource
@@ -38,7 +39,9 @@ def _gold_part(
     lookback_days: int,
     owners_by_source: Mapping[tuple[str, str], Sequence[str]],
     contracts: Sequence[SourceContract],
+    feeds: Mapping[str, Feed],
 ) -> dg.AssetsDefinition:
+    """``feeds``: the daily sources, to tell which inputs were stale (``gold/staleness.py``)."""
     extra_tests = tuple(fqn(manifest, unique_id) for unique_id in part.extra_tests)
     calendar_start = partitions_def.start.date() if partitions_def else None
 
@@ -57,7 +60,8 @@ def _gold_part(
         name=name,
     )
     def _gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
-        yield from build_gold(
+        stale = _staleness(context, feeds, daily=partitions_def is not None)
+        for event in build_gold(
             context,
             dbt,
             warehouse,
@@ -66,9 +70,27 @@ def _gold_part(
             calendar_start=calendar_start,
             extra_tests=extra_tests,
             contracts=contracts,
-        )
+        ):
+            yield (
+                event.with_metadata({**event.metadata, **stale})
+                if stale and isinstance(event, dg.Output)
+                else event
+            )
 
     return _gold
+
+
+def _staleness(
+    context: dg.AssetExecutionContext, feeds: Mapping[str, Feed], *, daily: bool
+) -> dict[str, dg.MetadataValue]:
+    """The step's stale inputs (``gold/staleness.py``), tagged on the run; the metadata to add."""
+    from datetime import UTC, datetime, timedelta
+
+    from lakehouse.assets.partitions import partition_window
+    from lakehouse.gold.staleness import feeding, record_staleness
+
+    day = partition_window(context)[1] if daily else datetime.now(UTC).date() - timedelta(days=1)
+    return record_staleness(context, feeding(feeds, context.assets_def.dependency_keys), day)
 
 
 def gold_assets(
@@ -77,13 +99,15 @@ def gold_assets(
     lookback_days: int,
     owners_by_source: Mapping[tuple[str, str], Sequence[str]] | None = None,
     contracts: Sequence[SourceContract] = (),
+    feeds: Mapping[str, Feed] | None = None,
 ) -> list[dg.AssetsDefinition]:
     """``lookback_days``: the days before a run's own that silver may have changed (the largest
     of the sources'), rebuilt with them so late rows reach the daily marts in the daily run.
     ``owners_by_source``: the owners of each dbt source, for models that declare none;
     ``contracts``: the sources, whose personal columns each model's ``lakehouse/pii_columns``
-    traces."""
-    sources = dict(owners_by_source or {})
+    traces; ``feeds``: the daily sources, to tell which inputs were stale."""
+    owner_map = dict(owners_by_source or {})
+    daily_feeds = dict(feeds or {})
     project = dbt_project(settings)
     manifest, attached = attach_ephemeral_tests(json.loads(project.manifest_path.read_text()))
     parts = split(manifest, attached)
@@ -97,8 +121,9 @@ def gold_assets(
                 project,
                 calendar,
                 lookback_days=lookback_days,
-                owners_by_source=sources,
+                owners_by_source=owner_map,
                 contracts=contracts,
+                feeds=daily_feeds,
             )
         )
     if parts.whole:
@@ -110,8 +135,9 @@ def gold_assets(
                 project,
                 None,
                 lookback_days=0,
-                owners_by_source=sources,
+                owners_by_source=owner_map,
                 contracts=contracts,
+                feeds=daily_feeds,
             )
         )
     return assets
@@ -129,7 +155,12 @@ def gold_definitions(
     }
     return dg.Definitions(
         assets=gold_assets(
-            settings, calendar, lookback, owners_by_source, [loaded.contract for loaded in contracts]
+            settings,
+            calendar,
+            lookback,
+            owners_by_source,
+            [loaded.contract for loaded in contracts],
+            source_feeds([loaded.contract for loaded in contracts]),
         ),
         resources={"dbt": dbt_resource(settings), **resources.pick("warehouse")},
     )

@@ -16,6 +16,7 @@ from lakehouse.cli.dlq import dlq
 from lakehouse.cli.lineage import lineage
 from lakehouse.cli.pii import pii
 from lakehouse.cli.vacuum import vacuum
+from lakehouse.cli.runs import runs
 
 
 class _Commands(click.Group):
@@ -46,3 +47,4 @@ main.add_command(deploy)
 main.add_command(dlq)
 main.add_command(lineage)
 main.add_command(vacuum)
+main.add_command(runs)

@@ -20,6 +20,23 @@ INSTANCE_CONFIG = """\
 # Local instance for the embedded default: SQLite storage under this folder.
 telemetry:
   enabled: false
+# Runs that died (killed, the machine restarted) are marked failed by the daemon: Dagster's
+# default run launcher plus the check of a run's process (lakehouse/deploy/run_health.py).
+# Without a daemon: `lakehouse runs heal`.
+run_launcher:
+  module: lakehouse.deploy.run_health
+  class: LakehouseRunLauncher
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
+"""
+# What earlier versions wrote: such a file, untouched by the user, is brought up to date.
+_EARLIER_INSTANCE_CONFIG = """\
+# Local instance for the embedded default: SQLite storage under this folder.
+telemetry:
+  enabled: false
 """
 
 
@@ -64,7 +81,7 @@ def prepare_local_environment(settings: Settings) -> Path:
     try:
         home.mkdir(parents=True, exist_ok=True)
         config = home / "dagster.yaml"
-        if not config.exists():
+        if not config.exists() or config.read_text() == _EARLIER_INSTANCE_CONFIG:
             config.write_text(INSTANCE_CONFIG)
     except OSError as error:  # e.g. a host folder mounted on the image's /data, owned by root
         raise click.ClickException(

@@ -260,6 +260,11 @@ class Freshness(_Strict):
     # How long after a day ends (in the source's timezone) its data may still be missing from
     # bronze. Its range depends on the timezone: see ``max_lag_range``.
     max_lag: str = "12h"
+    # Graceful degradation: how many days this source's newest day may lag behind the day gold is
+    # built for. 0 (the default): gold waits for this source's day. A dimension that changes
+    # slowly may say 1 ("yesterday's customers will do"): gold then proceeds without it and
+    # records the staleness on the run (tag) and its materialisations (metadata).
+    stale_ok_days: int = Field(default=0, ge=0, le=7)
 
     @field_validator("max_lag")
     @classmethod
@@ -506,6 +511,11 @@ class SourceContract(_Strict):
                 raise ValueError(
                     f"{path}: max_flagged_pct escalates warn rules; an error rule blocks already"
                 )
+        if self.freshness.stale_ok_days and not self.partitions.partitioned:
+            raise ValueError(
+                "freshness.stale_ok_days: applies to daily sources (partitions.grain: day); a table "
+                "refreshed whole has no newest day to lag"
+            )
         low, high = max_lag_range(self.partitions.timezone)
         if not low <= self.freshness.max_lag_delta < high:
             raise ValueError(

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,17 @@ def matches(pattern: str, relative: str) -> bool:
 
 
 @dataclass(frozen=True)
+class LandingObject:
+    """One object of a day's listing: its ETag changes when it is rewritten."""
+
+    key: str
+    relative_path: str
+    etag: str
+    modified_at: datetime  # UTC
+    size: int
+
+
+@dataclass(frozen=True)
 class S3LandingZone:
     root: str  # s3://bucket/prefix
     s3: S3Connection | None = field(default=None, compare=False)
@@ -78,26 +89,39 @@ class S3LandingZone:
     def _client(self) -> Any:
         return (self.s3 or connection_from_environ()).client()
 
-    def files_for_day(self, extract: Extract, day: date) -> list[LandingFile]:
-        """The objects delivered on ``day``, sorted by key, each with a local copy to read."""
+    def objects_for_day(self, extract: Extract, day: date, client: Any = None) -> list[LandingObject]:
+        """The objects delivered on ``day`` as the listing describes them (nothing downloaded):
+        what the landing sensor compares with what it saw before."""
         pattern = extract.path.replace("{date}", day.isoformat())
-        client = self._client()
         found = []
-        for obj in self._list(client, pattern):
+        for obj in self._list(client or self._client(), pattern):
             relative = obj["Key"][len(self.prefix) + 1 :] if self.prefix else obj["Key"]
             if obj["Key"].endswith("/") or not matches(pattern, relative):
                 continue
-            etag = str(obj["ETag"]).strip('"')
             found.append(
-                LandingFile(
-                    path=self._local_copy(client, obj["Key"], etag),
+                LandingObject(
+                    key=obj["Key"],
                     relative_path=relative,
-                    arrival_date=day,
-                    modified_at=obj["LastModified"].astimezone(UTC).replace(microsecond=0),
+                    etag=str(obj["ETag"]).strip('"'),
+                    modified_at=obj["LastModified"].astimezone(UTC),
                     size=int(obj["Size"]),
                 )
             )
-        return sorted(found, key=lambda f: f.relative_path)
+        return sorted(found, key=lambda o: o.relative_path)
+
+    def files_for_day(self, extract: Extract, day: date) -> list[LandingFile]:
+        """The objects delivered on ``day``, sorted by key, each with a local copy to read."""
+        client = self._client()
+        return [
+            LandingFile(
+                path=self._local_copy(client, obj.key, obj.etag),
+                relative_path=obj.relative_path,
+                arrival_date=day,
+                modified_at=obj.modified_at.replace(microsecond=0),
+                size=obj.size,
+            )
+            for obj in self.objects_for_day(extract, day, client)
+        ]
 
     def _list(self, client: Any, pattern: str) -> Iterator[dict[str, Any]]:
         ClientError, BotoCoreError = _boto_errors()
