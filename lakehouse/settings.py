@@ -75,6 +75,9 @@ class Settings:
     # Which of the AWS credential variables are set (their names only; the values are read by
     # the resources through dagster.EnvVar).
     aws_variables: tuple[str, ...] = ()
+    # The token vault (the encrypted value of each token), outside bronze, silver and gold: its
+    # own location, so its access can be granted apart from the lake's. Default <data>/vault.
+    vault_root: str = ""
 
     @property
     def uses_s3(self) -> bool:
@@ -129,6 +132,7 @@ class Settings:
             s3_endpoint_url=env.get("LAKEHOUSE_S3_ENDPOINT_URL") or None,
             s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
             aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
+            vault_root=_resolve(setting("vault_root", f"{data}/vault"), data_base),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -137,7 +141,7 @@ class Settings:
         values = {
             f"LAKEHOUSE_{f.name.upper()}": str(getattr(self, f.name))
             for f in fields(self)
-            if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) is not None
+            if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) not in (None, "")
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
 

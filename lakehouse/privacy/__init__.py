@@ -1,0 +1,1 @@
+"""Personal data: the token vault, erasure and its receipts."""
