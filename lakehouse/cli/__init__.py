@@ -12,6 +12,7 @@ from lakehouse.cli.contract import contract
 from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
+from lakehouse.cli.erase import erase
 from lakehouse.cli.pii import pii
 
 
@@ -40,3 +41,4 @@ main.add_command(dbt)
 main.add_command(checks)
 main.add_command(pii)
 main.add_command(deploy)
+main.add_command(erase)

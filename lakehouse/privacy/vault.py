@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -90,10 +91,7 @@ class TokenVault:
         from lakehouse.tables.delta import commit_properties
 
         table = self._open_or_create()
-        known = set()
-        if table.version() > 0:
-            held = table.to_pyarrow_table(columns=["column", "token"], filters=[("source", "=", source)])
-            known = set(zip(held.column("column").to_pylist(), held.column("token").to_pylist(), strict=True))
+        known = {(r["column"], r["token"]) for r in self._rows(table, "source", source, ["column", "token"])}
         new = sorted({(c, t, v) for c, t, v in entries if (c, t) not in known})
         if not new:
             return 0
@@ -116,7 +114,7 @@ class TokenVault:
                 predicate="t.token = s.token AND t.source = s.source AND t.column = s.column",
                 source_alias="s",
                 target_alias="t",
-                commit_properties=commit_properties({"operation": "vault store", "source": source}),
+                commit_properties=commit_properties({"lakehouse_operation": "vault store", "source": source}),
             )
             .when_not_matched_insert_all()
             .execute()
@@ -128,7 +126,7 @@ class TokenVault:
         table = self.location.open()
         if table is None:
             return []
-        rows = table.to_pyarrow_table(filters=[("token", "=", token)]).to_pylist()
+        rows = self._rows(table, "token", token, [f.name for f in vault_schema()])
         aead = self._aead()
         found = []
         for row in rows:
@@ -141,6 +139,21 @@ class TokenVault:
                 ) from error
             found.append((row["source"], row["column"], value))
         return found
+
+    def _rows(self, table, column: str, value: str, columns: list[str]) -> list[dict]:  # noqa: ANN001
+        """The entries whose ``column`` is ``value``: pyarrow cannot filter the ``string_view``
+        columns delta-rs's merge writes, so the filter runs in DuckDB on the loaded columns."""
+        import duckdb
+
+        data = table.to_pyarrow_table(columns=sorted({*columns, column}))
+        con = duckdb.connect()
+        try:
+            con.register("vault", data)
+            found = con.execute(f'SELECT {", ".join(ident(c) for c in columns)} FROM vault WHERE {ident(column)} = ?', [value])
+            names = [d[0] for d in found.description]
+            return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
+        finally:
+            con.close()
 
     def _open_or_create(self):  # noqa: ANN202 - deltalake's DeltaTable, imported lazily
         from deltalake import DeltaTable
