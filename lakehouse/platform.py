@@ -22,6 +22,7 @@ from lakehouse.assets.partitions import calendar
 from lakehouse.assets.reports import reports_definitions
 from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
+from lakehouse.jobs.erasure import erasure_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
 from lakehouse.resources import PlatformResources
 from lakehouse.resources.secrets import isolate_missing_secrets
@@ -94,5 +95,6 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         gold_definitions(settings, contracts, days, resources),
         freshness_definitions([loaded.contract for loaded in contracts], days),
         reports_definitions([loaded.contract for loaded in contracts], resources),
+        erasure_definitions(list(contracts), resources),
         dg.Definitions(executor=executor(settings.executor), metadata=_invalid_contracts(contracts)),
     )

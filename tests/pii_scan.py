@@ -34,7 +34,7 @@ def files_under(*roots: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
     for root in roots:
         if not root.exists():
             continue
-        for path in sorted(root.rglob("*")):
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
             resolved = path.resolve()
             if path.is_file() and not any(resolved.is_relative_to(s) for s in skipped):
                 yield path

@@ -59,22 +59,33 @@ def test_an_erased_customer_is_gone_from_every_file_and_only_the_receipt_remains
     assert receipt["vault_entries_deleted"] >= 2  # customers.email and orders.customer_email
     assert receipt["warehouse_rewritten"] is True
 
+    # A second customer, through the Dagster job (the UI's launchpad): its config is the token.
+    other = next(e for e in emails if e != email and token(PII_KEY, e) in ordering)
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        job = build_definitions(settings).get_job_def("erase_subject")
+        run = job.execute_in_process(
+            run_config={"ops": {"erase_subject": {"config": {"token": token(PII_KEY, other)}}}}, instance=instance
+        )
+        assert run.success
+    assert len(list(Path(settings.lake_root, "_ops", "erasures").glob("*.json"))) == 2
+
     lake, warehouse, vault = Path(settings.lake_root), Path(settings.warehouse_path), Path(settings.vault_root)
-    scanned = list(files_under(lake, warehouse.parent / warehouse.name, vault))
-    hits, count = scan(scanned, [email, subject])
+    scanned = list(files_under(lake, warehouse, vault))
+    hits, count = scan(scanned, [email, subject, other, token(PII_KEY, other)])
     assert count > 20 and not hits, "\n".join(map(str, hits))
-    assert names  # the name's token stays in other tables only if another customer shares the name
-    assert json.dumps(receipt).find(email) < 0
+    assert names  # full_name's token goes with the rows (another customer may share the name)
 
     unresolved = CliRunner().invoke(main, ["pii", "resolve", subject], env=env)
     assert unresolved.exit_code == 1
     assert rows(TableLocation(f"{settings.lake_root}/silver/customers"), "SELECT count(*) AS n FROM t")[0]["n"] == (
-        len(customers) - sum(1 for c in customers if c["email"] == subject)
+        len(customers) - sum(1 for c in customers if c["email"] in (subject, token(PII_KEY, other)))
     )
 
+    before = {p.name for p in Path(settings.lake_root, "_ops", "erasures").glob("*.json")}
     again = CliRunner().invoke(main, ["erase", "--subject", email], env=env)
     assert again.exit_code == 0 and "Nothing found" in again.output, again.output
-    second = json.loads(sorted(Path(settings.lake_root, "_ops", "erasures").glob("*.json"))[-1].read_text())
+    (new,) = [p for p in Path(settings.lake_root, "_ops", "erasures").glob("*.json") if p.name not in before]
+    second = json.loads(new.read_text())
     assert second["rows_deleted"] == 0 and second["vault_entries_deleted"] == 0
     assert second["subject"] == receipt["subject"]
 
