@@ -22,8 +22,8 @@ from lakehouse.assets.partitions import calendar
 from lakehouse.assets.reports import reports_definitions
 from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
-from lakehouse.jobs.erasure import erasure_definitions
 from lakehouse.contracts.loader import ContractSet, load_contracts
+from lakehouse.jobs.erasure import erasure_definitions
 from lakehouse.resources import PlatformResources
 from lakehouse.resources.secrets import isolate_missing_secrets
 from lakehouse.settings import Settings

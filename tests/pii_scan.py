@@ -85,7 +85,11 @@ def _sqlite_text(path: Path) -> str:
             parts = []
             for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
                 for row in con.execute(f'SELECT * FROM "{table}"'):
-                    parts.append(" ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row))
+                    parts.append(
+                        " ".join(
+                            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row
+                        )
+                    )
             return "\n".join(parts)
         finally:
             con.close()

@@ -76,7 +76,9 @@ def staging_connection(
         con.execute(f"SET temp_directory = {literal(temp_dir)}")
     if contract.pii_columns:
         install_token_macro(con, pii_key)
-    columns = [f"{ident(c.name)} {'VARCHAR' if c.pii else c.column_type.duckdb}" for c in contract.stored_columns]
+    columns = [
+        f"{ident(c.name)} {'VARCHAR' if c.pii else c.column_type.duckdb}" for c in contract.stored_columns
+    ]
     columns += [f"{ident(name)} {kind}" for name, kind in _STAGED_EXTRA.items()]
     columns += [f"{clear_column(name)} VARCHAR" for name in contract.tokenized_columns]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} ({', '.join(columns)})")
@@ -204,7 +206,8 @@ def _typed_select(
         )
     reasons = [r for column in contract.columns for r in _reasons(column)]
     contract_columns = ", ".join(
-        [ident(c.name) for c in contract.stored_columns] + [clear_column(n) for n in contract.tokenized_columns]
+        [ident(c.name) for c in contract.stored_columns]
+        + [clear_column(n) for n in contract.tokenized_columns]
     )
     clears = "".join(
         f", {clear_value(contract, n, raw(n))} AS {clear_column(n)}" for n in contract.tokenized_columns

@@ -162,7 +162,11 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
         # Only what the contract declares is kept (PII as it keeps it); absent keys read as null.
         kept = ", ".join(
             f"{literal(c.name)}, "
-            + (pii_value(contract, c.name, field_text(c.name)) if c.pii else f"(_text->{literal('$.' + ident(c.name))})")
+            + (
+                pii_value(contract, c.name, field_text(c.name))
+                if c.pii
+                else f"(_text->{literal('$.' + ident(c.name))})"
+            )
             for c in contract.stored_columns
         )
         redacted = f"CASE WHEN _parsed THEN json_object({kept})::VARCHAR END"

@@ -9,7 +9,9 @@ import click
 
 
 @click.command()
-@click.option("--subject", required=True, help="The subject's value (an e-mail address, say), as the source sends it.")
+@click.option(
+    "--subject", required=True, help="The subject's value (an e-mail address, say), as the source sends it."
+)
 @click.option("--column", default=None, help="Search only PII columns of this name (default: every one).")
 def erase(subject: str, column: str | None) -> None:
     """Erase a data subject from the vault, and from bronze, quarantine, silver and the warehouse

@@ -36,13 +36,17 @@ def resolve(token: str) -> None:
     settings = Settings.from_env()
     key = os.environ.get("LAKEHOUSE_VAULT_KEY")
     if not key:
-        raise click.ClickException("LAKEHOUSE_VAULT_KEY is not set: only holders of the vault key resolve tokens")
+        raise click.ClickException(
+            "LAKEHOUSE_VAULT_KEY is not set: only holders of the vault key resolve tokens"
+        )
     try:
         entries = TokenVault(vault_location(settings.vault_root), key).resolve(token)
     except VaultKeyError as error:
         raise click.ClickException(str(error)) from None
     if not entries:
-        click.echo("No vault entry for this token (never tokenised here, a hashed value, or erased).", err=True)
+        click.echo(
+            "No vault entry for this token (never tokenised here, a hashed value, or erased).", err=True
+        )
         sys.exit(1)
     for source, column, value in entries:
         click.echo(f"{source}.{column}: {value}")

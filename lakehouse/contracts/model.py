@@ -421,7 +421,9 @@ class SourceContract(_Strict):
                     f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)}{hint})"
                 )
             if column.pii == "drop":
-                raise ValueError(f"{path}: column {name!r} is pii: drop (never stored), so it cannot be used here")
+                raise ValueError(
+                    f"{path}: column {name!r} is pii: drop (never stored), so it cannot be used here"
+                )
             if types and column.type not in types:
                 raise ValueError(
                     f"{path}: column {name!r} must be of type {' or '.join(types)}, is {column.type}"

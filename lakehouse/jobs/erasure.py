@@ -6,7 +6,6 @@ the token. A token finds the subject in ``pii: tokenize`` columns; a subject in 
 columns is erased with ``lakehouse erase --subject VALUE``, which can compute the hash.
 """
 
-
 from collections.abc import Sequence
 
 import dagster as dg

@@ -54,8 +54,9 @@ def _reference(pii_key: str, subject_token: str) -> str:
 
 
 def _normalised(value: str, steps: Iterable[str]) -> str:
+    """A contract's ``normalize`` steps in Python, as bronze applies them in SQL before hashing."""
     for step in steps:
-        value = {"trim": str.strip, "lower": str.lower, "upper": str.upper}[step](value)
+        value = value.strip() if step == "trim" else value.lower() if step == "lower" else value.upper()
     return value
 
 
@@ -122,9 +123,13 @@ class Receipt:
 
     def lines(self) -> list[str]:
         """The receipt as the command prints it."""
-        out = [f"Erasure {self.erasure_id} (subject {self.subject[:16]}...), {self.started_at} .. {self.finished_at}"]
+        out = [
+            f"Erasure {self.erasure_id} (subject {self.subject[:16]}...), {self.started_at} .. {self.finished_at}"
+        ]
         if not self.found:
-            out.append("Nothing found: no vault entry and no row holds this subject (already erased, or never seen).")
+            out.append(
+                "Nothing found: no vault entry and no row holds this subject (already erased, or never seen)."
+            )
         out.append(f"  vault: {self.vault_entries_deleted} entries deleted")
         for t in self.tables:
             versions = (
@@ -179,7 +184,9 @@ def erase(
             ("silver", contract.entity_name, equal),
         ):
             receipt.tables.append(
-                _erase_table(f"{layer}/{name}", lake.table(layer, name), predicate, receipt.erasure_id, loaded.version)
+                _erase_table(
+                    f"{layer}/{name}", lake.table(layer, name), predicate, receipt.erasure_id, loaded.version
+                )
             )
     if hard_values:
         _erase_warehouse(warehouse_path, sorted(hard_values), lake, receipt)
@@ -302,4 +309,3 @@ def write_receipt(lake: Any, receipt: Receipt) -> str:
         out.write(receipt.as_json().encode())
     filesystem.move(f"{name}.tmp", name)
     return f"{location.uri}/{name}"
-

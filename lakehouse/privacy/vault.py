@@ -26,6 +26,8 @@ from lakehouse.tables.sql import ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from deltalake import DeltaTable
 
 VAULT_TABLE = "tokens"
 _NONCE_BYTES = 12
@@ -76,12 +78,14 @@ class TokenVault:
     def fingerprint(self) -> str:
         return hmac.new(self.key.encode(), _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
 
-    def _aead(self):  # noqa: ANN202 - cryptography's AESGCM, imported lazily
+    def _aead(self) -> AESGCM:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(self.key.encode())
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(
+            self.key.encode()
+        )
         return AESGCM(derived)
 
     def store(self, source: str, entries: list[tuple[str, str, str]]) -> int:
@@ -104,7 +108,9 @@ class TokenVault:
                 "column": [c for c, _, _ in new],
                 "key_fingerprint": [self.fingerprint] * len(new),
                 "nonce": nonces,
-                "ciphertext": [aead.encrypt(n, v.encode(), t.encode()) for n, (_, t, v) in zip(nonces, new, strict=True)],
+                "ciphertext": [
+                    aead.encrypt(n, v.encode(), t.encode()) for n, (_, t, v) in zip(nonces, new, strict=True)
+                ],
             },
             schema=vault_schema(),
         )
@@ -140,7 +146,7 @@ class TokenVault:
             found.append((row["source"], row["column"], value))
         return found
 
-    def _rows(self, table, column: str, value: str, columns: list[str]) -> list[dict]:  # noqa: ANN001
+    def _rows(self, table: DeltaTable, column: str, value: str, columns: list[str]) -> list[dict]:
         """The entries whose ``column`` is ``value``: pyarrow cannot filter the ``string_view``
         columns delta-rs's merge writes, so the filter runs in DuckDB on the loaded columns."""
         import duckdb
@@ -149,13 +155,15 @@ class TokenVault:
         con = duckdb.connect()
         try:
             con.register("vault", data)
-            found = con.execute(f'SELECT {", ".join(ident(c) for c in columns)} FROM vault WHERE {ident(column)} = ?', [value])
+            found = con.execute(
+                f"SELECT {', '.join(ident(c) for c in columns)} FROM vault WHERE {ident(column)} = ?", [value]
+            )
             names = [d[0] for d in found.description]
             return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
         finally:
             con.close()
 
-    def _open_or_create(self):  # noqa: ANN202 - deltalake's DeltaTable, imported lazily
+    def _open_or_create(self) -> DeltaTable:
         from deltalake import DeltaTable
 
         table = self.location.open()

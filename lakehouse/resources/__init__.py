@@ -16,7 +16,14 @@ from lakehouse.resources.vault import VaultResource
 from lakehouse.resources.warehouse import DuckDBWarehouse
 from lakehouse.settings import Settings
 
-__all__ = ["DuckDBWarehouse", "LakeStorage", "PiiTokenizer", "PlatformResources", "VaultResource", "lake_storage"]
+__all__ = [
+    "DuckDBWarehouse",
+    "LakeStorage",
+    "PiiTokenizer",
+    "PlatformResources",
+    "VaultResource",
+    "lake_storage",
+]
 
 
 def lake_storage(settings: Settings, *, env_vars: bool = True) -> LakeStorage:

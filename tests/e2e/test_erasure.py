@@ -64,12 +64,17 @@ def test_an_erased_customer_is_gone_from_every_file_and_only_the_receipt_remains
     with dg.DagsterInstance.local_temp(str(home)) as instance:
         job = build_definitions(settings).get_job_def("erase_subject")
         run = job.execute_in_process(
-            run_config={"ops": {"erase_subject": {"config": {"token": token(PII_KEY, other)}}}}, instance=instance
+            run_config={"ops": {"erase_subject": {"config": {"token": token(PII_KEY, other)}}}},
+            instance=instance,
         )
         assert run.success
     assert len(list(Path(settings.lake_root, "_ops", "erasures").glob("*.json"))) == 2
 
-    lake, warehouse, vault = Path(settings.lake_root), Path(settings.warehouse_path), Path(settings.vault_root)
+    lake, warehouse, vault = (
+        Path(settings.lake_root),
+        Path(settings.warehouse_path),
+        Path(settings.vault_root),
+    )
     scanned = list(files_under(lake, warehouse, vault))
     hits, count = scan(scanned, [email, subject, other, token(PII_KEY, other)])
     assert count > 20 and not hits, "\n".join(map(str, hits))
@@ -77,9 +82,9 @@ def test_an_erased_customer_is_gone_from_every_file_and_only_the_receipt_remains
 
     unresolved = CliRunner().invoke(main, ["pii", "resolve", subject], env=env)
     assert unresolved.exit_code == 1
-    assert rows(TableLocation(f"{settings.lake_root}/silver/customers"), "SELECT count(*) AS n FROM t")[0]["n"] == (
-        len(customers) - sum(1 for c in customers if c["email"] in (subject, token(PII_KEY, other)))
-    )
+    assert rows(TableLocation(f"{settings.lake_root}/silver/customers"), "SELECT count(*) AS n FROM t")[0][
+        "n"
+    ] == (len(customers) - sum(1 for c in customers if c["email"] in (subject, token(PII_KEY, other))))
 
     before = {p.name for p in Path(settings.lake_root, "_ops", "erasures").glob("*.json")}
     again = CliRunner().invoke(main, ["erase", "--subject", email], env=env)

@@ -43,7 +43,12 @@ def test_the_demo_stores_no_personal_value_in_clear_anywhere(tmp_path: Path) -> 
         ["checks", "slo", "--start", "2026-05-01", "--end", "2026-05-02"],  # syncs the ledger
     ):
         done = subprocess.run(
-            [str(BIN / "lakehouse"), *command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+            [str(BIN / "lakehouse"), *command],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 

@@ -22,7 +22,15 @@ MINIMISED = EVENTS_CONTRACT.replace(
     "  - {name: account,     type: string,          pii: hash}\n  - {name: phone,       type: string,          pii: drop}",
 ).replace("primary_key: [event_id]", "primary_key: [event_id]\nundeclared: drop")
 JSONL = {'events/{date}/*.csv", format: csv': 'events/{date}/*.jsonl", format: jsonl'}
-CLEAR = ["ann@example.com", "bob@example.com", "acc-ann", "acc-bob", "+34 600 000 001", "+34 600 000 002", "spring"]
+CLEAR = [
+    "ann@example.com",
+    "bob@example.com",
+    "acc-ann",
+    "acc-bob",
+    "+34 600 000 001",
+    "+34 600 000 002",
+    "spring",
+]
 
 
 def _ingest(lake: Lake, jsonl: bool) -> None:

@@ -56,7 +56,9 @@ def test_an_installation_that_cannot_keep_a_key_asks_for_it(
     """As in the image, whose code is read-only to its user: no key is invented and then lost."""
     unset.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     project = tmp_path / "not-writable"  # os.open fails here as it does on a read-only folder
-    with pytest.raises(click.ClickException, match=r"set LAKEHOUSE_PII_KEY and LAKEHOUSE_VAULT_KEY in the environment") as raised:
+    with pytest.raises(
+        click.ClickException, match=r"set LAKEHOUSE_PII_KEY and LAKEHOUSE_VAULT_KEY in the environment"
+    ) as raised:
         prepare_local_environment(Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(project)}))
     assert str(project / ".env") in raised.value.message
 

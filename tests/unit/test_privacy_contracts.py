@@ -18,9 +18,12 @@ def test_a_dropped_column_is_stored_nowhere_and_cannot_be_used() -> None:
     contract = contract_from(EVENTS_CONTRACT, **{"type: string}\n": "type: string, pii: drop}\n"})
     assert "account" not in [c.name for c in contract.stored_columns]
     assert contract.pii_columns == ["account", "email"] and contract.keyed_columns == ["email"]
-    with pytest.raises(ContractError, match=r"primary_key\[0\]: column 'event_id' is pii: drop \(never stored\)"):
+    with pytest.raises(
+        ContractError, match=r"primary_key\[0\]: column 'event_id' is pii: drop \(never stored\)"
+    ):
         contract_from(
-            EVENTS_CONTRACT, **{"{name: event_id,    type: string,": "{name: event_id,    type: string, pii: drop,"}
+            EVENTS_CONTRACT,
+            **{"{name: event_id,    type: string,": "{name: event_id,    type: string, pii: drop,"},
         )
 
 
