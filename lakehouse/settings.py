@@ -76,7 +76,8 @@ class Settings:
     # the resources through dagster.EnvVar).
     aws_variables: tuple[str, ...] = ()
     # The token vault (the encrypted value of each token), outside bronze, silver and gold: its
-    # own location, so its access can be granted apart from the lake's. Default <data>/vault.
+    # own location, so its access can be granted apart from the lake's. Default: ``vault`` beside
+    # the lake root (``<data>/vault``, or ``s3://bucket/vault`` for ``s3://bucket/lake``).
     vault_root: str = ""
 
     @property
@@ -116,12 +117,13 @@ class Settings:
         data = _resolve(setting("data_dir", "data"), project)
         data_base = Path(data) if not _is_uri(data) else project
         strict = given.get("strict_contracts")
+        lake_root = _resolve(setting("lake_root", f"{data}/lake"), data_base)
         return cls(
             project_dir=str(project),
             sources_dir=_resolve(setting("sources_dir", "sources"), project),
             data_dir=data,
             landing_root=_resolve(setting("landing_root", f"{data}/landing"), data_base),
-            lake_root=_resolve(setting("lake_root", f"{data}/lake"), data_base),
+            lake_root=lake_root,
             warehouse_path=_resolve(setting("warehouse_path", f"{data}/warehouse.duckdb"), data_base),
             dbt_project_dir=_resolve(setting("dbt_project_dir", "dbt_models"), project),
             executor=executor,
@@ -132,7 +134,7 @@ class Settings:
             s3_endpoint_url=env.get("LAKEHOUSE_S3_ENDPOINT_URL") or None,
             s3_region=env.get("LAKEHOUSE_S3_REGION") or env.get("AWS_REGION") or "us-east-1",
             aws_variables=tuple(name for name in AWS_CREDENTIALS if env.get(name)),
-            vault_root=_resolve(setting("vault_root", f"{data}/vault"), data_base),
+            vault_root=_resolve(setting("vault_root", _beside(lake_root, "vault")), data_base),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -144,6 +146,12 @@ class Settings:
             if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) not in (None, "")
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
+
+
+def _beside(root: str, name: str) -> str:
+    """``name`` next to ``root``'s last segment (inside it when ``root`` is a bare bucket)."""
+    head, _, tail = root.rstrip("/").rpartition("/")
+    return f"{root.rstrip('/')}/_{name}" if not tail or head.endswith(":/") else f"{head}/{name}"
 
 
 def _is_s3(value: str) -> bool:
@@ -160,6 +168,7 @@ _PROD_SECRETS = {
     "AWS_ACCESS_KEY_ID": "the lake's S3 key (read through dagster.EnvVar)",
     "AWS_SECRET_ACCESS_KEY": "the lake's S3 secret (read through dagster.EnvVar)",
     "LAKEHOUSE_PII_KEY": "the key of the PII tokens (read through dagster.EnvVar)",
+    "LAKEHOUSE_VAULT_KEY": "the key of the token vault (read through dagster.EnvVar)",
 }
 
 
