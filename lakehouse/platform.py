@@ -28,6 +28,7 @@ from lakehouse.assets.silver import silver_definitions
 from lakehouse.checks.freshness import freshness_definitions
 from lakehouse.contracts.accepted import accepted_dir
 from lakehouse.contracts.loader import ContractSet, load_contracts
+from lakehouse.jobs.erasure import erasure_definitions
 from lakehouse.resources import PlatformResources
 from lakehouse.resources.secrets import isolate_missing_secrets
 from lakehouse.settings import Settings
@@ -132,6 +133,7 @@ def build_definitions(settings: Settings, *, strict: bool | None = None) -> dg.D
         reports_definitions([loaded.contract for loaded in contracts], resources),
         dead_letters_definitions([loaded.contract for loaded in contracts], resources),
         retention_definitions([loaded.contract for loaded in contracts], resources, settings),
+        erasure_definitions(list(contracts), resources),
         contracts_definitions(settings, contracts),
         automation_definitions(sources, days, settings.automation_interval_seconds),
         dg.Definitions(

@@ -87,6 +87,10 @@ class Settings:
     # UTC, the calendar's day boundary) and how often the landing and automation sensors evaluate.
     automation_cron: str = "0 0 * * *"
     automation_interval_seconds: int = 30
+    # The token vault (the encrypted value of each token), outside bronze, silver and gold: its
+    # own location, so its access can be granted apart from the lake's. Default: ``vault`` beside
+    # the lake root (``<data>/vault``, or ``s3://bucket/vault`` for ``s3://bucket/lake``).
+    vault_root: str = ""
 
     @property
     def uses_s3(self) -> bool:
@@ -126,12 +130,13 @@ class Settings:
         data = _resolve(setting("data_dir", "data"), project)
         data_base = Path(data) if not _is_uri(data) else project
         strict = given.get("strict_contracts")
+        lake_root = _resolve(setting("lake_root", f"{data}/lake"), data_base)
         return cls(
             project_dir=str(project),
             sources_dir=_resolve(setting("sources_dir", "sources"), project),
             data_dir=data,
             landing_root=_resolve(setting("landing_root", f"{data}/landing"), data_base),
-            lake_root=_resolve(setting("lake_root", f"{data}/lake"), data_base),
+            lake_root=lake_root,
             warehouse_path=_resolve(setting("warehouse_path", f"{data}/warehouse.duckdb"), data_base),
             dbt_project_dir=_resolve(setting("dbt_project_dir", "dbt_models"), project),
             executor=executor,
@@ -147,6 +152,7 @@ class Settings:
             contract_sensor_interval=_interval(env.get("LAKEHOUSE_CONTRACT_SENSOR_INTERVAL")),
             automation_cron=setting("automation_cron", "0 0 * * *"),
             automation_interval_seconds=_seconds(setting("automation_interval_seconds", "30")),
+            vault_root=_resolve(setting("vault_root", _beside(lake_root, "vault")), data_base),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -155,7 +161,7 @@ class Settings:
         values = {
             f"LAKEHOUSE_{f.name.upper()}": str(getattr(self, f.name))
             for f in fields(self)
-            if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) is not None
+            if f.name not in ("strict_contracts", "aws_variables") and getattr(self, f.name) not in (None, "")
         }
         return {**values, "LAKEHOUSE_STRICT_CONTRACTS": "1" if self.strict_contracts else ""}
 
@@ -195,6 +201,10 @@ def _seconds(text: str) -> int:
             f"LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS={text!r}: expected a whole number of seconds >= 1"
         )
     return value
+def _beside(root: str, name: str) -> str:
+    """``name`` next to ``root``'s last segment (inside it when ``root`` is a bare bucket)."""
+    head, _, tail = root.rstrip("/").rpartition("/")
+    return f"{root.rstrip('/')}/_{name}" if not tail or head.endswith(":/") else f"{head}/{name}"
 
 
 def _is_s3(value: str) -> bool:
@@ -211,6 +221,7 @@ _PROD_SECRETS = {
     "AWS_ACCESS_KEY_ID": "the lake's S3 key (read through dagster.EnvVar)",
     "AWS_SECRET_ACCESS_KEY": "the lake's S3 secret (read through dagster.EnvVar)",
     "LAKEHOUSE_PII_KEY": "the key of the PII tokens (read through dagster.EnvVar)",
+    "LAKEHOUSE_VAULT_KEY": "the key of the token vault (read through dagster.EnvVar)",
 }
 
 

@@ -14,18 +14,20 @@ from pathlib import Path
 import pytest
 
 from lakehouse.settings import Settings
-from tests.helpers import PII_KEY, REPO, make_settings
+from tests.helpers import PII_KEY, REPO, VAULT_KEY, make_settings
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _pii_key():
-    previous = os.environ.get("LAKEHOUSE_PII_KEY")
-    os.environ["LAKEHOUSE_PII_KEY"] = PII_KEY
+    keys = {"LAKEHOUSE_PII_KEY": PII_KEY, "LAKEHOUSE_VAULT_KEY": VAULT_KEY}
+    previous = {name: os.environ.get(name) for name in keys}
+    os.environ.update(keys)
     yield
-    if previous is None:
-        os.environ.pop("LAKEHOUSE_PII_KEY", None)
-    else:
-        os.environ["LAKEHOUSE_PII_KEY"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from lakehouse.tables.location import TableLocation
 
 REPO = Path(__file__).resolve().parents[1]
 PII_KEY = "test-pii-key-0123456789abcdef"
+VAULT_KEY = "test-vault-key-fedcba9876543210"
 
 
 def make_settings(root: Path, sources_dir: Path | None = None) -> Settings:
@@ -126,6 +127,7 @@ class Lake:
 
     def __init__(self, root: Path, contract_text: str = EVENTS_CONTRACT, **replacements: str):
         from lakehouse.bronze.ingest import ingest_range
+        from lakehouse.privacy.vault import TokenVault, vault_location
 
         self._ingest = ingest_range
         self.root = root
@@ -135,6 +137,7 @@ class Lake:
         self.bronze = TableLocation(str(root / "lake" / "bronze" / self.contract.name))
         self.quarantine = TableLocation(str(root / "lake" / "quarantine" / self.contract.name))
         self.silver = TableLocation(str(root / "lake" / "silver" / self.contract.entity_name))
+        self.vault = TokenVault(vault_location(str(root / "vault")), VAULT_KEY)
 
     def file(self, relative: str, text: str, arrived: date) -> Path:
         return write_landing(self.landing, relative, text, arrived)
@@ -149,6 +152,7 @@ class Lake:
             quarantine=self.quarantine,
             pii_key=PII_KEY,
             run_id=run_id,
+            vault=self.vault,
             **options,
         )
 

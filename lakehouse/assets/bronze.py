@@ -48,7 +48,12 @@ def bronze_asset(
             **contract_pii_columns(contract, landing_key(contract)),
             "pii_columns": dg.MetadataValue.json(contract.pii_columns),
         },
-        resources={"lake", *(["pii"] if contract.pii_columns else []), *live_source_resources(contract)},
+        resources={
+            "lake",
+            *(["pii"] if contract.pii_columns else []),
+            *(["vault"] if contract.tokenized_columns else []),
+            *live_source_resources(contract),
+        },
     )
     def _bronze(context: dg.AssetExecutionContext, config: BronzeRunConfig):
         from lakehouse.bronze.materialize import materialize_bronze  # engines load for runs only
@@ -71,5 +76,5 @@ def bronze_definitions(
             )
             for loaded in contracts
         ],
-        resources={**resources.pick("lake", "pii"), **secret_resources(list(contracts))},
+        resources={**resources.pick("lake", "pii", "vault"), **secret_resources(list(contracts))},
     )

@@ -41,10 +41,13 @@ def _column(
     )
 
 
+_PII_TAGS = {"tokenize": {"pii": "tokenized"}, "hash": {"pii": "hashed"}}
+
+
 def _contract_columns(contract: SourceContract) -> list[dg.TableColumn]:
     return [
-        _column(c.name, c.column_type.name, c.nullable, c.description, {"pii": "tokenized"} if c.pii else {})
-        for c in contract.columns
+        _column(c.name, c.column_type.name, c.nullable, c.description, _PII_TAGS.get(c.pii or "", {}))
+        for c in contract.stored_columns
     ]
 
 
@@ -70,10 +73,10 @@ def bronze_column_lineage(contract: SourceContract) -> dg.TableColumnLineage:
     from the event time; the row hash is of the whole record. File, position and delivery time
     come from the file itself, and rescued data from fields no column declares."""
     landing = landing_key(contract)
-    names = [c.name for c in contract.columns]
+    names = [c.name for c in contract.stored_columns]
     deps = {name: _deps(landing, [name]) for name in names}
     deps[EVENT_DATE] = _deps(landing, [contract.partitions.event_time])
-    deps["_row_hash"] = _deps(landing, names)
+    deps["_row_hash"] = _deps(landing, names)  # dropped fields are not even hashed
     return dg.TableColumnLineage(deps_by_column=deps)
 
 
@@ -82,7 +85,7 @@ def silver_column_lineage(contract: SourceContract) -> dg.TableColumnLineage:
     ``dq_valid``/``dq_flags`` read the columns of the row rules; the audit columns are bronze's
     own. SCD2 versions start at the ``valid_from`` column's value."""
     bronze = bronze_key(contract)
-    deps = {c.name: _deps(bronze, [c.name]) for c in contract.columns}
+    deps = {c.name: _deps(bronze, [c.name]) for c in contract.stored_columns}
     deps[SILVER_KEY.name] = _deps(bronze, contract.primary_key)
     if contract.silver.mode == "scd2":
         # A snapshot dated by arrival starts its versions at its file's arrival day.

@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -28,7 +29,7 @@ from lakehouse.bronze.pairing import repair_unpaired, restore_bronze
 from lakehouse.bronze.pii import key_fingerprint
 from lakehouse.bronze.pii_keys import FINGERPRINT
 from lakehouse.bronze.preflight import BronzePlan, Withdrawn, plan_bronze
-from lakehouse.bronze.records import STAGED, FileReport, stage_file, staging_connection
+from lakehouse.bronze.records import STAGED, FileReport, clear_column, stage_file, staging_connection
 from lakehouse.contracts.model import SourceContract
 from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_schema
 from lakehouse.days import days_between
@@ -37,6 +38,9 @@ from lakehouse.tables.delta import create_if_missing, replace_partitions
 from lakehouse.tables.history import WRITE_ID, latest_with
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, ident, literal, scalar
+
+if TYPE_CHECKING:
+    from lakehouse.privacy.vault import TokenVault
 
 
 class LandingReadError(RuntimeError):
@@ -65,6 +69,7 @@ class BronzeResult:
     rescued_rows: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     withdrawn: list[Withdrawn] = field(default_factory=list)  # files gone, rows dropped (accepted)
+    vault_entries: int = 0  # tokens the vault learnt in this run
 
     @property
     def rows_read(self) -> int:
@@ -96,6 +101,7 @@ def ingest_range(
     commit_metadata: dict[str, str] | None = None,
     allow_missing_files: bool = False,
     allow_empty_days: bool = False,
+    vault: TokenVault | None = None,
 ) -> BronzeResult:
     """Repair an interrupted ingest, plan and ingest; raise the first problem the plan found
     (nothing is written then)."""
@@ -122,6 +128,7 @@ def ingest_range(
         pii_key=pii_key,
         run_id=run_id,
         commit_metadata=commit_metadata,
+        vault=vault,
     )
 
 
@@ -133,10 +140,15 @@ def ingest_planned(
     pii_key: str | None,
     run_id: str,
     commit_metadata: dict[str, str] | None = None,
+    vault: TokenVault | None = None,
 ) -> BronzeResult:
+    """Stage the plan's files, then commit: the vault's new entries first, then bronze and
+    quarantine as a pair. ``vault`` is required when the contract has ``pii: tokenize`` columns."""
     if plan.problems:
         raise ValueError("a plan with problems must not be ingested; the circuit breaker stops it")
     contract, first, last = plan.contract, plan.first, plan.last
+    if contract.tokenized_columns and vault is None:
+        raise ValueError(f"{contract.name}: pii: tokenize columns need the token vault to ingest")
     with tempfile.TemporaryDirectory(prefix="lakehouse-bronze-") as spill:
         con = staging_connection(contract, pii_key, temp_dir=spill)
         try:
@@ -179,6 +191,8 @@ def ingest_planned(
                 metadata[FINGERPRINT] = key_fingerprint(pii_key)
             if plan.withdrawn:  # the receipt of an accepted loss, in the log of the table that lost it
                 metadata["withdrawn_files"] = json.dumps({w.file: w.total for w in plan.withdrawn})
+            if vault is not None and contract.tokenized_columns:  # before bronze: no token without its entry
+                result.vault_entries = vault.store(contract.name, _vault_entries(con, contract))
             _write_pair(con, plan, bronze, quarantine, metadata, run_id)
         finally:
             con.close()
@@ -240,6 +254,16 @@ def _write_pair(
             f"{quarantine.uri}: the quarantine commit failed ({type(error).__name__}: {error}); "
             f"{bronze.uri} was restored to version {before}, so neither table changed"
         ) from error
+
+
+def _vault_entries(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> list[tuple[str, str, str]]:
+    """``(column, token, value)`` of every token the staged rows hold (bronze's and quarantine's)."""
+    selects = [
+        f"SELECT DISTINCT {literal(name)}, {ident(name)}, {clear_column(name)} FROM {STAGED} "
+        f"WHERE {ident(name)} IS NOT NULL AND {clear_column(name)} IS NOT NULL"
+        for name in contract.tokenized_columns
+    ]
+    return [(c, t, v) for c, t, v in con.execute(" UNION ".join(selects)).fetchall()]
 
 
 def _count_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[date, DayCounts]:

@@ -118,6 +118,7 @@ def materialize_bronze(
             pii_key=pii_key,
             run_id=context.run_id,
             commit_metadata={"contract_version": loaded.version},
+            vault=context.resources.vault.vault() if contract.tokenized_columns else None,
         )
     except PairWriteError as error:
         raise dg.Failure(description=f"bronze/{contract.name}: {error}") from None

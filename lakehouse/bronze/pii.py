@@ -50,6 +50,21 @@ def token(key: str, value: str) -> str:
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
+# ``pii: hash`` is the HMAC of this prefix and the value: never equal to the value's token, so no
+# vault entry (which maps tokens) can ever turn a hash back into its value.
+HASH_PREFIX = "lakehouse:hash:"
+
+
+def keyed_hash(key: str, value: str) -> str:
+    """A ``pii: hash`` column's value in Python (erasure finds a subject's rows by it)."""
+    return token(key, HASH_PREFIX + value)
+
+
+def keyed_value(key: str, mode: str, value: str) -> str:
+    """What bronze stores for ``value`` in a column of ``pii: mode`` (tokenize or hash)."""
+    return keyed_hash(key, value) if mode == "hash" else token(key, value)
+
+
 _FINGERPRINT_MESSAGE = b"lakehouse: fingerprint of the PII tokenisation key, v1"
 
 

@@ -26,6 +26,7 @@ from lakehouse.bronze.pii import install_token_macro
 from lakehouse.bronze.preflight import EARLY_TOLERANCE_DAYS
 from lakehouse.bronze.sources import (
     SourceQuery,
+    clear_value,
     csv_source,
     jsonl_source,
     parquet_source,
@@ -75,10 +76,19 @@ def staging_connection(
         con.execute(f"SET temp_directory = {literal(temp_dir)}")
     if contract.pii_columns:
         install_token_macro(con, pii_key)
-    columns = [f"{ident(c.name)} {'VARCHAR' if c.pii else c.column_type.duckdb}" for c in contract.columns]
+    columns = [
+        f"{ident(c.name)} {'VARCHAR' if c.pii else c.column_type.duckdb}" for c in contract.stored_columns
+    ]
     columns += [f"{ident(name)} {kind}" for name, kind in _STAGED_EXTRA.items()]
+    columns += [f"{clear_column(name)} VARCHAR" for name in contract.tokenized_columns]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} ({', '.join(columns)})")
     return con
+
+
+def clear_column(name: str) -> str:
+    """The staged column with a tokenised column's value, for the vault only: it never reaches a
+    table in clear (bronze and quarantine select their own columns)."""
+    return ident(f"_clear.{name}")
 
 
 def stage_file(
@@ -111,7 +121,9 @@ def stage_file(
         _stage_csv_rejects(con, contract, file, len(layout.fields))
 
     report.rows = scalar(con, f"SELECT count(*) FROM {STAGED}") - before
-    if fmt == "jsonl":
+    if contract.undeclared == "drop":
+        report.rescued_columns = []
+    elif fmt == "jsonl":
         keys = con.execute(
             f"SELECT DISTINCT unnest(json_keys(_rescued_data)) FROM {STAGED} "
             "WHERE _source_file = ? AND _rescued_data IS NOT NULL",
@@ -193,7 +205,13 @@ def _typed_select(
             f"' is after the file''s arrival day {file.arrival_date}' END"
         )
     reasons = [r for column in contract.columns for r in _reasons(column)]
-    contract_columns = ", ".join(ident(c.name) for c in contract.columns)
+    contract_columns = ", ".join(
+        [ident(c.name) for c in contract.stored_columns]
+        + [clear_column(n) for n in contract.tokenized_columns]
+    )
+    clears = "".join(
+        f", {clear_value(contract, n, raw(n))} AS {clear_column(n)}" for n in contract.tokenized_columns
+    )
     return f"""
         WITH source AS ({source.sql}),
         dated AS ({dated}),
@@ -206,7 +224,7 @@ def _typed_select(
         wanted AS (SELECT * FROM attributed WHERE {day_range("_partition_date", start, end)}),
         typed AS (
             SELECT wanted.*,
-                   {", ".join(f"{_typed(contract, c)} AS {ident(c.name)}" for c in contract.columns)}
+                   {", ".join(f"{_typed(contract, c)} AS {ident(c.name)}" for c in contract.stored_columns)}{clears}
             FROM wanted
         ),
         judged AS (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lakehouse.bronze.landing import LandingFile
 from lakehouse.bronze.layout import Layout
+from lakehouse.bronze.pii import HASH_PREFIX
 from lakehouse.bronze.pii import MACRO as PII_TOKEN
 from lakehouse.contracts.model import SourceContract
 from lakehouse.tables.sql import ident, literal, normalized, string_list
@@ -43,9 +44,23 @@ def _field(name: str) -> str:
     return ident(f"field.{name}")
 
 
+def clear_value(contract: SourceContract, column: str, raw_expr: str) -> str:
+    """The value a declared PII column's token is of: its ``normalize`` steps applied."""
+    return normalized(raw_expr, contract.column_map[column].normalize)
+
+
 def pii_value(contract: SourceContract, column: str, raw_expr: str) -> str:
-    """A declared PII column's token: its ``normalize`` steps, then HMAC."""
-    return f"{PII_TOKEN}({normalized(raw_expr, contract.column_map[column].normalize)})"
+    """What is kept of a declared PII column: its token, its keyed hash (HMAC of a prefix and the
+    value, never equal to a token), or nothing (``drop``)."""
+    mode = contract.column_map[column].pii
+    if mode == "drop":
+        return "NULL::VARCHAR"
+    value = clear_value(contract, column, raw_expr)
+    return f"{PII_TOKEN}({literal(HASH_PREFIX)} || {value})" if mode == "hash" else f"{PII_TOKEN}({value})"
+
+
+def _dropped(contract: SourceContract) -> list[str]:
+    return [c.name for c in contract.columns if c.pii == "drop"]
 
 
 def row_hash(contract: SourceContract, record: str) -> str:
@@ -73,6 +88,9 @@ def parquet_source(contract: SourceContract, file: LandingFile, layout: Layout) 
 def _tabular(contract: SourceContract, layout: Layout, reader: str, row_number: str, as_text) -> SourceQuery:
     pii_source = bool(contract.pii_columns)
     pii_fields = {layout.by_column[c] for c in contract.pii_columns if c in layout.by_column}
+    dropped = {layout.by_column[c] for c in _dropped(contract) if c in layout.by_column}
+    extras = [] if contract.undeclared == "drop" else layout.extras
+    kept = [f for f in layout.fields if f not in dropped and (f in extras or f not in layout.extras)]
     column_of = {f: c for c, f in layout.by_column.items()}
     fields = ", ".join(f"{as_text(f)} AS {_field(f)}" for f in layout.fields)
     raw_columns = ", ".join(
@@ -87,13 +105,14 @@ def _tabular(contract: SourceContract, layout: Layout, reader: str, row_number: 
             return f"{PII_TOKEN}({_field(f)})"
         return _field(f)
 
-    record = "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {_field(f)}" for f in layout.fields) + "))"
-    redacted = (
-        "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {protected(f)}" for f in layout.fields) + "))"
-    )
-    if layout.extras:
-        pairs = ", ".join(f"{literal(f)}, {protected(f)}" for f in layout.extras)
-        any_value = " OR ".join(f"{_field(f)} IS NOT NULL" for f in layout.extras)
+    # Dropped fields are not even hashed: the record is what the contract keeps.
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {_field(f)}" for f in kept) + "))"
+    redacted = "to_json(struct_pack(" + ", ".join(f"{ident(f)} := {protected(f)}" for f in kept) + "))"
+    if kept == list(layout.fields) and not pii_source:
+        redacted = record
+    if extras:
+        pairs = ", ".join(f"{literal(f)}, {protected(f)}" for f in extras)
+        any_value = " OR ".join(f"{_field(f)} IS NOT NULL" for f in extras)
         rescued = f"CASE WHEN {any_value} THEN json_object({pairs})::VARCHAR END"
     else:
         rescued = "NULL::VARCHAR"
@@ -112,7 +131,7 @@ def _tabular(contract: SourceContract, layout: Layout, reader: str, row_number: 
     return SourceQuery(
         sql=sql,
         record=record,
-        redacted=redacted if pii_source else record,
+        redacted=redacted,
         rescued=rescued,
         nul_field=nul_field,
     )
@@ -131,7 +150,28 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
         f"json_merge_patch(_text, json_object({', '.join(f'{literal(n)}, NULL' for n in names)}))"
     )
     extras = f"CASE WHEN _parsed AND {without_declared}::VARCHAR <> '{{}}' THEN {without_declared} END"
-    if contract.pii_columns:
+    dropped = _dropped(contract)
+    # The record hashed: the line, without the fields the contract drops (not even hashed).
+    record = (
+        f"CASE WHEN _parsed THEN json_merge_patch(_text, json_object({', '.join(f'{literal(n)}, NULL' for n in dropped)}))"
+        "::VARCHAR ELSE _text END"
+        if dropped
+        else "_text"
+    )
+    if contract.undeclared == "drop":
+        # Only what the contract declares is kept (PII as it keeps it); absent keys read as null.
+        kept = ", ".join(
+            f"{literal(c.name)}, "
+            + (
+                pii_value(contract, c.name, field_text(c.name))
+                if c.pii
+                else f"(_text->{literal('$.' + ident(c.name))})"
+            )
+            for c in contract.stored_columns
+        )
+        redacted = f"CASE WHEN _parsed THEN json_object({kept})::VARCHAR END"
+        extras = "NULL::VARCHAR"
+    elif contract.pii_columns:
         extras = (
             f"to_json(map_from_entries(list_transform(map_entries(CAST({extras} AS MAP(VARCHAR, JSON))), "
             f"lambda e: struct_pack(k := e.key, v := {PII_TOKEN}(e.value::VARCHAR)))))"
@@ -167,5 +207,5 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
         f"CASE WHEN _parsed AND regexp_matches(_text, {escaped_nul}) THEN 'a value (escaped as \\u0000)' END"
     )
     return SourceQuery(
-        sql=sql, record="_text", redacted=redacted, rescued=f"({extras})::VARCHAR", nul_field=nul_field
+        sql=sql, record=record, redacted=redacted, rescued=f"({extras})::VARCHAR", nul_field=nul_field
     )

@@ -14,6 +14,7 @@ from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
 from lakehouse.cli.dlq import dlq
 from lakehouse.cli.lineage import lineage
+from lakehouse.cli.erase import erase
 from lakehouse.cli.pii import pii
 from lakehouse.cli.vacuum import vacuum
 from lakehouse.cli.runs import runs
@@ -48,3 +49,4 @@ main.add_command(dlq)
 main.add_command(lineage)
 main.add_command(vacuum)
 main.add_command(runs)
+main.add_command(erase)

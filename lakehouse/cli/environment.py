@@ -1,4 +1,4 @@
-"""The embedded default environment: a local Dagster instance and a local PII key.
+"""The embedded default environment: a local Dagster instance, a local PII key and vault key.
 
 The demo must work on a fresh checkout with nothing configured, and ``dagster dev`` must then
 open the same instance. ``DAGSTER_HOME`` defaults to ``.dagster_home`` in the checkout; a PII key
@@ -52,7 +52,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def prepare_local_environment(settings: Settings) -> Path:
-    """Make DAGSTER_HOME and LAKEHOUSE_PII_KEY available; return the Dagster home."""
+    """Make DAGSTER_HOME, LAKEHOUSE_PII_KEY and LAKEHOUSE_VAULT_KEY available; return the Dagster home."""
     dotenv_path = Path(settings.project_dir) / ".env"
     dotenv = read_dotenv(dotenv_path)
     additions = {}
@@ -62,6 +62,9 @@ def prepare_local_environment(settings: Settings) -> Path:
     if not os.environ.get("LAKEHOUSE_PII_KEY"):
         os.environ["LAKEHOUSE_PII_KEY"] = dotenv.get("LAKEHOUSE_PII_KEY") or secrets.token_hex(32)
         additions["LAKEHOUSE_PII_KEY"] = os.environ["LAKEHOUSE_PII_KEY"]
+    if not os.environ.get("LAKEHOUSE_VAULT_KEY"):
+        os.environ["LAKEHOUSE_VAULT_KEY"] = dotenv.get("LAKEHOUSE_VAULT_KEY") or secrets.token_hex(32)
+        additions["LAKEHOUSE_VAULT_KEY"] = os.environ["LAKEHOUSE_VAULT_KEY"]
     missing = {k: v for k, v in additions.items() if k not in dotenv}
     if missing:
         try:

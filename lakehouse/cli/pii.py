@@ -19,7 +19,50 @@ import click
 
 @click.group()
 def pii() -> None:
-    """The PII tokenisation key (LAKEHOUSE_PII_KEY)."""
+    """The PII tokenisation key (LAKEHOUSE_PII_KEY), and the token vault (LAKEHOUSE_VAULT_KEY)."""
+
+
+@pii.command()
+@click.argument("token")
+def resolve(token: str) -> None:
+    """Print the value behind TOKEN, from the token vault (needs LAKEHOUSE_VAULT_KEY).
+
+    For entitled users only: whoever holds the vault key reads personal data. Exits 1 when the
+    vault holds no entry of the token (never tokenised here, a pii: hash value, or erased).
+    """
+    from lakehouse.privacy.vault import TokenVault, VaultKeyError, vault_location
+    from lakehouse.settings import Settings
+
+    settings = Settings.from_env()
+    key = os.environ.get("LAKEHOUSE_VAULT_KEY")
+    if not key:
+        raise click.ClickException(
+            "LAKEHOUSE_VAULT_KEY is not set: only holders of the vault key resolve tokens"
+        )
+    try:
+        entries = TokenVault(vault_location(settings.vault_root), key).resolve(token)
+    except VaultKeyError as error:
+        raise click.ClickException(str(error)) from None
+    if not entries:
+        click.echo(
+            "No vault entry for this token (never tokenised here, a hashed value, or erased).", err=True
+        )
+        sys.exit(1)
+    for source, column, value in entries:
+        click.echo(f"{source}.{column}: {value}")
+
+
+@pii.command(name="token")
+@click.argument("value")
+def token_of(value: str) -> None:
+    """Print the token of VALUE under LAKEHOUSE_PII_KEY (to find a subject, or to erase one from
+    the UI's launchpad, where the run config keeps no value)."""
+    from lakehouse.bronze.pii import token
+
+    key = os.environ.get("LAKEHOUSE_PII_KEY")
+    if not key:
+        raise click.ClickException("LAKEHOUSE_PII_KEY is not set")
+    click.echo(token(key, value))
 
 
 @pii.command()

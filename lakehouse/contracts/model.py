@@ -36,7 +36,11 @@ class Column(_Strict):
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
     type: str
     nullable: bool = True
-    pii: Literal["tokenize"] | None = None
+    # Personal data, and how little of it is kept: ``tokenize`` replaces it by its keyed token (the
+    # mapping back is in the encrypted token vault, for entitled users and erasure), ``hash`` by a
+    # one-way keyed hash with no mapping anywhere, ``drop`` keeps nothing of it (not in bronze,
+    # quarantine, rescued data, nor the row hash's input).
+    pii: Literal["tokenize", "hash", "drop"] | None = None
     description: str | None = None
     # Silver normalisation of string values (bronze stays source-faithful).
     normalize: list[Literal["trim", "lower", "upper"]] = Field(default_factory=list)
@@ -56,7 +60,7 @@ class Column(_Strict):
     @model_validator(mode="after")
     def _pii_is_string(self) -> Column:
         if self.pii and self.type != "string":
-            raise ValueError(f"pii: tokenize needs type string (tokens are strings), got {self.type}")
+            raise ValueError(f"pii: {self.pii} needs type string (tokens are strings), got {self.type}")
         if self.normalize and self.type != "string":
             raise ValueError(f"normalize applies to string columns, got {self.type}")
         return self
@@ -341,6 +345,12 @@ class Retention(_Strict):
         }
 
 
+class Erasure(_Strict):
+    # shred: erasing a subject deletes its vault entries only (its tokens stay, resolvable by no
+    # one: crypto-shredding); hard: also deletes its rows from bronze, quarantine, silver and gold.
+    mode: Literal["hard", "shred"] = "hard"
+
+
 class SourceContract(_Strict):
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
     entity: Annotated[str | None, Field(pattern=IDENTIFIER, max_length=63)] = None
@@ -355,6 +365,10 @@ class SourceContract(_Strict):
     freshness: Freshness = Field(default_factory=Freshness)
     volume: Volume = Field(default_factory=Volume)
     retention: Retention = Field(default_factory=Retention)
+    # Fields a file brings that the contract does not declare: keep them in ``_rescued_data``
+    # (tokenised in a source with personal data), or drop them on read.
+    undeclared: Literal["keep", "drop"] = "keep"
+    erasure: Erasure = Field(default_factory=Erasure)
 
     @property
     def entity_name(self) -> str:
@@ -366,6 +380,7 @@ class SourceContract(_Strict):
 
     @property
     def pii_columns(self) -> list[str]:
+        """Every column with personal data, whatever is kept of it: the source has personal data."""
         return [c.name for c in self.columns if c.pii]
 
     @property
@@ -384,6 +399,19 @@ class SourceContract(_Strict):
         if not retention.purpose:
             found.append("retention.purpose: personal columns but no purpose declared for keeping them")
         return found
+    def stored_columns(self) -> list[Column]:
+        """The columns bronze and silver hold: all but ``pii: drop``."""
+        return [c for c in self.columns if c.pii != "drop"]
+
+    @property
+    def keyed_columns(self) -> list[str]:
+        """The columns stored as a keyed value (token or hash): where a subject can be found."""
+        return [c.name for c in self.columns if c.pii in ("tokenize", "hash")]
+
+    @property
+    def tokenized_columns(self) -> list[str]:
+        """The columns whose tokens the vault maps back to their values."""
+        return [c.name for c in self.columns if c.pii == "tokenize"]
 
     @property
     def tracked_columns(self) -> list[str]:
@@ -391,7 +419,7 @@ class SourceContract(_Strict):
         if self.silver.track is not None:
             return list(self.silver.track)
         skip = {*self.primary_key, self.partitions.event_time, self.silver.valid_from}
-        return [c.name for c in self.columns if c.name not in skip]
+        return [c.name for c in self.stored_columns if c.name not in skip]
 
     @property
     def event_time_column(self) -> str | None:
@@ -444,6 +472,10 @@ class SourceContract(_Strict):
                 )
                 raise ValueError(
                     f"{path}: {name!r} is not a declared column (columns: {', '.join(columns)}{hint})"
+                )
+            if column.pii == "drop":
+                raise ValueError(
+                    f"{path}: column {name!r} is pii: drop (never stored), so it cannot be used here"
                 )
             if types and column.type not in types:
                 raise ValueError(

@@ -46,7 +46,7 @@ QUARANTINE_SCHEMA = pa.schema(
 
 
 def contract_fields(contract: SourceContract) -> list[pa.Field]:
-    return [pa.field(c.name, c.column_type.arrow, nullable=c.nullable) for c in contract.columns]
+    return [pa.field(c.name, c.column_type.arrow, nullable=c.nullable) for c in contract.stored_columns]
 
 
 def bronze_schema(contract: SourceContract) -> pa.Schema:

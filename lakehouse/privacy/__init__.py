@@ -1,1 +1,2 @@
-"""Personal data: how long it is kept (``retention``) and where it flows (``lineage``)."""
+"""Personal data: the token vault, erasure and its receipts (``vault``, ``erasure``), how long it
+is kept (``retention``) and where it flows (``lineage``)."""

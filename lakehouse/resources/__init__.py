@@ -12,10 +12,18 @@ import dagster as dg
 
 from lakehouse.resources.pii import PiiTokenizer
 from lakehouse.resources.storage import LakeStorage
+from lakehouse.resources.vault import VaultResource
 from lakehouse.resources.warehouse import DuckDBWarehouse
 from lakehouse.settings import Settings
 
-__all__ = ["DuckDBWarehouse", "LakeStorage", "PiiTokenizer", "PlatformResources", "lake_storage"]
+__all__ = [
+    "DuckDBWarehouse",
+    "LakeStorage",
+    "PiiTokenizer",
+    "PlatformResources",
+    "VaultResource",
+    "lake_storage",
+]
 
 
 def lake_storage(settings: Settings, *, env_vars: bool = True) -> LakeStorage:
@@ -50,6 +58,7 @@ class PlatformResources:
     lake: LakeStorage
     warehouse: DuckDBWarehouse
     pii: PiiTokenizer
+    vault: VaultResource
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformResources:
@@ -57,6 +66,7 @@ class PlatformResources:
             lake=lake_storage(settings),
             warehouse=DuckDBWarehouse(path=settings.warehouse_path),
             pii=PiiTokenizer(key=dg.EnvVar("LAKEHOUSE_PII_KEY")),
+            vault=VaultResource(root=settings.vault_root, key=dg.EnvVar("LAKEHOUSE_VAULT_KEY")),
         )
 
     def pick(self, *names: str) -> dict[str, dg.ConfigurableResource]:

@@ -67,7 +67,7 @@ def prepared_rows_sql(contract: SourceContract, where: str) -> str:
 
     The key is hashed from the normalised values: ``' AB1 '`` and ``'ab1'`` under ``[trim, upper]``
     are one entity, as silver shows them."""
-    columns = ", ".join(f"{_normalized(c)} AS {ident(c.name)}" for c in contract.columns)
+    columns = ", ".join(f"{_normalized(c)} AS {ident(c.name)}" for c in contract.stored_columns)
     return f"""
         WITH normalized AS (
             SELECT {columns},

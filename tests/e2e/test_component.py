@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from lakehouse.demo.generate import generate
-from tests.helpers import PII_KEY, REPO
+from tests.helpers import PII_KEY, REPO, VAULT_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +44,7 @@ def clean_environment(home: Path) -> dict[str, str]:
     return {
         **env,
         "LAKEHOUSE_PII_KEY": PII_KEY,  # a secret, never an attribute
+        "LAKEHOUSE_VAULT_KEY": VAULT_KEY,
         "DAGSTER_HOME": str(home),
         "VIRTUAL_ENV": str(Path(sys.prefix)),
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",

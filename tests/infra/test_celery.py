@@ -24,7 +24,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
-from tests.helpers import PII_KEY, REPO, rows
+from tests.helpers import PII_KEY, REPO, VAULT_KEY, rows
 from tests.infra.deployment import instance_environ
 from tests.infra.services import PostgresDatabase, stop
 
@@ -50,6 +50,7 @@ class CeleryCluster:
             **os.environ,
             **instance_environ(self.database, root / "dagster_home"),
             "LAKEHOUSE_PII_KEY": PII_KEY,
+            "LAKEHOUSE_VAULT_KEY": VAULT_KEY,
             "LAKEHOUSE_DATA_DIR": str(root / "data"),
             "LAKEHOUSE_EXECUTOR": "celery",
             "LAKEHOUSE_CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}",

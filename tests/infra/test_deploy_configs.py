@@ -89,6 +89,7 @@ def test_the_prod_profile_names_every_variable_it_misses() -> None:
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "LAKEHOUSE_PII_KEY",
+        "LAKEHOUSE_VAULT_KEY",
     ):
         assert name in str(error.value)
     assert "LAKEHOUSE_LAKE_ROOT" not in str(error.value).split("needs:")[1]
@@ -103,6 +104,7 @@ def test_the_prod_profile_puts_the_lake_on_s3() -> None:
         "AWS_ACCESS_KEY_ID": "k",
         "AWS_SECRET_ACCESS_KEY": "s",
         "LAKEHOUSE_PII_KEY": "p",
+        "LAKEHOUSE_VAULT_KEY": "v",
     }
     with pytest.raises(MissingSettingError, match="LAKEHOUSE_LAKE_ROOT='/var/lake' is not s3://"):
         Settings.from_env(env)

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from dagster._core.remote_origin import GrpcServerCodeLocationOrigin
 
-from tests.helpers import PII_KEY, REPO
+from tests.helpers import PII_KEY, REPO, VAULT_KEY
 from tests.infra.services import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.image]
@@ -40,6 +40,8 @@ def test_the_image_builds_and_serves_its_definitions_over_grpc(tmp_path: Path) -
                 "nproc=32768:32768",
                 "-e",
                 f"LAKEHOUSE_PII_KEY={PII_KEY}",
+                "-e",
+                f"LAKEHOUSE_VAULT_KEY={VAULT_KEY}",
                 "-p",
                 f"127.0.0.1:{port}:4000",
                 tag,

@@ -17,7 +17,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
 from lakehouse.tables.location import TableLocation
-from tests.helpers import PII_KEY, REPO, rows
+from tests.helpers import PII_KEY, REPO, VAULT_KEY, rows
 from tests.infra.services import MotoServer
 
 pytestmark = pytest.mark.slow
@@ -47,6 +47,7 @@ def test_the_demo_on_s3_reruns_idempotently_and_rebuilds_the_warehouse(
         "LAKEHOUSE_LANDING_ROOT": f"s3://{bucket}/landing",
         "LAKEHOUSE_WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
         "LAKEHOUSE_PII_KEY": PII_KEY,
+        "LAKEHOUSE_VAULT_KEY": VAULT_KEY,
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
     demo = subprocess.run(

@@ -18,12 +18,22 @@ from lakehouse.bronze.ingest import ingest_range
 from lakehouse.bronze.preflight import plan_bronze
 from lakehouse.extract.watermarks import WatermarkStore
 from lakehouse.landing.s3 import S3LandingZone
+from lakehouse.privacy.vault import TokenVault, vault_location
 from lakehouse.resources import LakeStorage
 from lakehouse.silver.build import build_range
 from lakehouse.tables.dead_letters import DeadLetterQueue
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.s3 import S3Connection
-from tests.helpers import EVENTS_CONTRACT, HEADER, PII_KEY, REPO, contract_from, rows, write_landing
+from tests.helpers import (
+    EVENTS_CONTRACT,
+    HEADER,
+    PII_KEY,
+    REPO,
+    VAULT_KEY,
+    contract_from,
+    rows,
+    write_landing,
+)
 from tests.infra.services import S3_KEY, S3_REGION, S3_SECRET, MotoServer
 
 DAY = date(2026, 1, 5)
@@ -102,6 +112,7 @@ def test_bronze_and_silver_on_s3_hold_what_a_local_lake_holds(lake: LakeStorage,
             quarantine=quarantine,
             pii_key=PII_KEY,
             run_id="r1",
+            vault=TokenVault(vault_location(str(local / f"vault-{name}")), VAULT_KEY),
         )
         build_range(
             contract, start=DAY, end=DAY, bronze=bronze, silver=silver, quarantine=quarantine, run_id="s1"

@@ -29,7 +29,8 @@ DAY = date(2026, 3, 1)
 PG_PASSWORD = "sentinel-pg-password-4b1e"
 AWS_SECRET = "sentinel-aws-secret-91cd"
 PII = "sentinel-pii-key-77aa0f3c"
-SENTINELS = [PG_PASSWORD, AWS_SECRET, PII, TOKEN]
+VAULT = "sentinel-vault-key-5d02e9"
+SENTINELS = [PG_PASSWORD, AWS_SECRET, PII, VAULT, TOKEN]
 PG_CONTRACT = """\
 name: shop_customers
 owner: test-team
@@ -73,6 +74,7 @@ def test_sentinel_secrets_reach_no_event_log_metadata_or_table(
         "LAKEHOUSE_SOURCES_DIR": str(sources),
         "LAKEHOUSE_PROJECT_DIR": str(REPO),
         "LAKEHOUSE_PII_KEY": PII,
+        "LAKEHOUSE_VAULT_KEY": VAULT,
         "LAKEHOUSE_TEST_SHOP_DB": postgres.url(password=PG_PASSWORD),  # trust auth accepts any
         "LAKEHOUSE_TEST_API_TOKEN": TOKEN,
     }

@@ -1,0 +1,1 @@
+"""Jobs that are not materialisations of assets (erasure of a data subject)."""
