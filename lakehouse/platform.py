@@ -16,8 +16,8 @@ import dagster as dg
 
 from lakehouse.assets.automation import automate, automation_definitions
 from lakehouse.assets.bronze import bronze_definitions
-from lakehouse.assets.dead_letters import dead_letters_definitions
 from lakehouse.assets.contracts import contracts_definitions
+from lakehouse.assets.dead_letters import dead_letters_definitions
 from lakehouse.assets.gold import gold_definitions
 from lakehouse.assets.landing import landing_definitions
 from lakehouse.assets.metadata import markdown_table

@@ -191,6 +191,8 @@ def _interval(value: str | None) -> int:
             f"LAKEHOUSE_CONTRACT_SENSOR_INTERVAL={value!r}: expected whole seconds from 1 to 30"
         )
     return seconds
+
+
 def _seconds(text: str) -> int:
     try:
         value = int(text)
@@ -201,6 +203,8 @@ def _seconds(text: str) -> int:
             f"LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS={text!r}: expected a whole number of seconds >= 1"
         )
     return value
+
+
 def _beside(root: str, name: str) -> str:
     """``name`` next to ``root``'s last segment (inside it when ``root`` is a bare bucket)."""
     head, _, tail = root.rstrip("/").rpartition("/")

@@ -13,11 +13,11 @@ from lakehouse.cli.dbt import dbt
 from lakehouse.cli.demo import demo
 from lakehouse.cli.deploy import deploy
 from lakehouse.cli.dlq import dlq
-from lakehouse.cli.lineage import lineage
 from lakehouse.cli.erase import erase
+from lakehouse.cli.lineage import lineage
 from lakehouse.cli.pii import pii
-from lakehouse.cli.vacuum import vacuum
 from lakehouse.cli.runs import runs
+from lakehouse.cli.vacuum import vacuum
 
 
 class _Commands(click.Group):

@@ -399,6 +399,8 @@ class SourceContract(_Strict):
         if not retention.purpose:
             found.append("retention.purpose: personal columns but no purpose declared for keeping them")
         return found
+
+    @property
     def stored_columns(self) -> list[Column]:
         """The columns bronze and silver hold: all but ``pii: drop``."""
         return [c for c in self.columns if c.pii != "drop"]
