@@ -255,7 +255,14 @@ def dagster_dev(
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     shutil.copy(REPO / "workspace.yaml", root / "workspace.yaml")  # the file users point at
     port = free_port()
-    environ = {**os.environ, **settings.as_environ(), "DAGSTER_HOME": str(home), **(env or {})}
+    environ = {
+        **os.environ,
+        **settings.as_environ(),
+        "DAGSTER_HOME": str(home),
+        # Its own webserver: a contract sensor reloading another test's (or port 3000's) would not do.
+        "LAKEHOUSE_WEBSERVER_URL": "http://127.0.0.1:{port}",
+        **(env or {}),
+    }
     environ = {k: v.replace("{port}", str(port)) for k, v in environ.items()}
     log = root / "dagster-dev.log"
     with open(log, "w") as out:
