@@ -118,6 +118,9 @@ def evaluate(
     now: datetime,
     last_complete: date | None,
 ) -> Tick:
+    """Compare the horizon's files with ``seen``: new or rewritten files of complete days need a
+    run unless bronze materialised their day after they were written; the cursor keeps the
+    files found now (a file gone from the zone leaves it)."""
     tick = Tick(new=[], seen={}, waiting=[])
     for contract in watched(contracts):
         before = seen.get(contract.name, {})
