@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -88,7 +89,7 @@ class SourcesCurrent(dg.AutomationCondition):
 
         candidates = context.candidate_subset
         graph, instance = context.asset_graph, context.asset_graph_view.instance
-        inputs = feeding(self.feeds, graph.get(context.key).parent_keys)  # type: ignore[arg-type]
+        inputs = feeding(self.feeds, graph.get(context.key).parent_keys)
         blocking = {
             name: [
                 check
@@ -120,10 +121,11 @@ def in_history(contract: SourceContract) -> dg.AutomationCondition:
 
 def on_day_complete(contract: SourceContract, cron: str) -> dg.AutomationCondition:
     """Bronze of a live source or of a table refreshed whole: its newest day, once per cron tick."""
+    ticked: Any = dg.AutomationCondition.cron_tick_passed(cron)  # typed per entity kind: any here
     return (
         dg.AutomationCondition.in_latest_time_window()
         & in_history(contract)
-        & dg.AutomationCondition.cron_tick_passed(cron).since_last_handled()
+        & ticked.since_last_handled()
         & ~dg.AutomationCondition.in_progress()
     ).with_label(f"day_complete({cron})")
 

@@ -126,10 +126,10 @@ def evaluate(
         before = seen.get(contract.name, {})
         kept: dict[str, dict[str, str]] = {}
         unseen: list[Arrival] = []
-        for day in horizon(contract, now.date()):
-            found = list_arrivals(zone, contract, day)
-            known = before.get(day.isoformat(), {})
-            kept[day.isoformat()] = {
+        for listed in horizon(contract, now.date()):
+            found = list_arrivals(zone, contract, listed)
+            known = before.get(listed.isoformat(), {})
+            kept[listed.isoformat()] = {
                 a.relative_path: a.identity for a in found if known.get(a.relative_path) == a.identity
             }
             unseen += [a for a in found if known.get(a.relative_path) != a.identity]
