@@ -9,15 +9,15 @@ What each layer waits for:
   their arrival day is complete.
 - **bronze of a live source** (PostgreSQL, HTTP) or of a table refreshed whole: the newest day
   once the cron has ticked, within the source's history; it extracts in its own step.
-- **silver** (of a live source): after its bronze day updated, in the same run when both are
-  requested on one tick (a blocking check failing in that run keeps silver from running),
-  nothing upstream in progress.
+- **silver**: its newest day after a run that updated bronze without it (a live source's daily
+  bronze, a bronze run started by hand; in the same run when both are requested on one tick,
+  where a blocking check failing keeps silver from running), nothing upstream in progress.
 - **gold**: its newest day after a silver input updated it, once every daily source feeding it
   has that day in silver with no blocking check of its bronze or silver failed on it (a day
   bronze wrote but whose check failed never reaches silver, so never gold), nothing upstream
-  in progress. A source whose
-  contract says ``freshness.stale_ok_days: N`` (a dimension) may lag up to N days: gold then
-  proceeds on its newest day and records the staleness (``gold/staleness.py``).
+  in progress. A source whose contract says ``freshness.stale_ok_days: N`` (a dimension) may
+  lag up to N days: gold then proceeds on its newest day and records the staleness
+  (``gold/staleness.py``).
 
 Two conditions are the platform's own (``InHistory``, ``SourcesCurrent``): they need the contracts,
 so the automation sensor evaluates them on the code server (``use_user_code_server``).
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -88,7 +89,7 @@ class SourcesCurrent(dg.AutomationCondition):
 
         candidates = context.candidate_subset
         graph, instance = context.asset_graph, context.asset_graph_view.instance
-        inputs = feeding(self.feeds, graph.get(context.key).parent_keys)  # type: ignore[arg-type]
+        inputs = feeding(self.feeds, graph.get(context.key).parent_keys)
         blocking = {
             name: [
                 check
@@ -120,10 +121,11 @@ def in_history(contract: SourceContract) -> dg.AutomationCondition:
 
 def on_day_complete(contract: SourceContract, cron: str) -> dg.AutomationCondition:
     """Bronze of a live source or of a table refreshed whole: its newest day, once per cron tick."""
+    ticked: Any = dg.AutomationCondition.cron_tick_passed(cron)  # typed per entity kind: any here
     return (
         dg.AutomationCondition.in_latest_time_window()
         & in_history(contract)
-        & dg.AutomationCondition.cron_tick_passed(cron).since_last_handled()
+        & ticked.since_last_handled()
         & ~dg.AutomationCondition.in_progress()
     ).with_label(f"day_complete({cron})")
 

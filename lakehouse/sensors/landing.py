@@ -118,15 +118,18 @@ def evaluate(
     now: datetime,
     last_complete: date | None,
 ) -> Tick:
+    """Compare the horizon's files with ``seen``: new or rewritten files of complete days need a
+    run unless bronze materialised their day after they were written; the cursor keeps the
+    files found now (a file gone from the zone leaves it)."""
     tick = Tick(new=[], seen={}, waiting=[])
     for contract in watched(contracts):
         before = seen.get(contract.name, {})
         kept: dict[str, dict[str, str]] = {}
         unseen: list[Arrival] = []
-        for day in horizon(contract, now.date()):
-            found = list_arrivals(zone, contract, day)
-            known = before.get(day.isoformat(), {})
-            kept[day.isoformat()] = {
+        for listed in horizon(contract, now.date()):
+            found = list_arrivals(zone, contract, listed)
+            known = before.get(listed.isoformat(), {})
+            kept[listed.isoformat()] = {
                 a.relative_path: a.identity for a in found if known.get(a.relative_path) == a.identity
             }
             unseen += [a for a in found if known.get(a.relative_path) != a.identity]

@@ -1,10 +1,12 @@
 """Runs that died: a real run's process SIGKILLed stays STARTED until `lakehouse runs heal` (no
-daemon) marks it failed; a run still going is left alone."""
+daemon) marks it failed; the shipped launcher reports its worker FAILED (what the daemon's run
+monitoring acts on); a run still going is left alone."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,9 +15,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.launcher import WorkerStatus
 
 from lakehouse.cli.environment import INSTANCE_CONFIG
 from lakehouse.demo.generate import generate
+from lakehouse.deploy.run_health import HOST_TAG
 from tests.helpers import PII_KEY, REPO, make_settings
 
 pytestmark = pytest.mark.slow
@@ -83,7 +87,14 @@ def test_a_killed_run_is_marked_failed_by_runs_heal(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED  # type: ignore[union-attr]
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.STARTED, "nothing noticed on its own"
+        launcher = instance.run_launcher  # the shipped config's LakehouseRunLauncher
+        assert launcher.supports_check_run_worker_health
+        assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING, "not launched: not its"
+        instance.add_run_tags(run_id, {HOST_TAG: socket.gethostname()})  # as its launch_run tags it
+        health = launcher.check_run_worker_health(instance.get_run_by_id(run_id))  # type: ignore[arg-type]
+        assert health.status == WorkerStatus.FAILED, "what makes the daemon's run monitoring fail it"
     out = heal(env)
     assert f"{run_id}: marked failed: its process" in out
     with dg.DagsterInstance.from_config(str(home)) as instance:

@@ -80,6 +80,23 @@ def test_s3_landing_lists_one_day_and_skips_uploads_in_progress(lake: LakeStorag
     assert [f.path for f in again] == [f.path for f in files]
 
 
+def test_the_landing_sensor_sees_s3_files_by_etag_without_downloading(
+    lake: LakeStorage, moto: MotoServer, tmp_path: Path
+) -> None:
+    from lakehouse.sensors.landing import list_arrivals
+
+    contract = contract_from(EVENTS_CONTRACT)
+    zone = S3LandingZone(lake.landing_root, lake.s3(), cache_dir=str(tmp_path / "cache"))
+    first = {a.relative_path: a.identity for a in list_arrivals(zone, contract, DAY)}
+    assert list(first) == ["events/2026-01-05/a.csv", "events/2026-01-05/b.csv"]
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir()), "listed, not read"
+    bucket = lake.landing_root.removeprefix("s3://").split("/")[0]
+    moto.client().put_object(Bucket=bucket, Key="landing/events/2026-01-05/b.csv", Body=b"rewritten")
+    again = {a.relative_path: a.identity for a in list_arrivals(zone, contract, DAY)}
+    assert again["events/2026-01-05/a.csv"] == first["events/2026-01-05/a.csv"]
+    assert again["events/2026-01-05/b.csv"] != first["events/2026-01-05/b.csv"], "a new ETag: processed again"
+
+
 def test_bronze_and_silver_on_s3_hold_what_a_local_lake_holds(lake: LakeStorage, tmp_path: Path) -> None:
     contract = contract_from(EVENTS_CONTRACT)
     local = tmp_path / "local"

@@ -12,7 +12,10 @@ import dagster as dg
 import pytest
 
 from lakehouse.contracts.loader import load_contracts
+from lakehouse.demo.generate import generate
+from lakehouse.gold.staleness import STALE_TAG
 from lakehouse.platform import build_definitions
+from lakehouse.runs import materialize_range
 from tests.helpers import REPO, make_settings
 
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
@@ -154,3 +157,23 @@ def test_silver_follows_bronze_only_within_its_sources_history(tmp_path: Path) -
         requested = automation.tick()
         assert requested.get(dg.AssetKey(["silver", "customers"])) == {YESTERDAY.isoformat()}
         assert dg.AssetKey(["silver", "orders"]) not in requested, "orders ended: no day after its end"
+
+
+def test_gold_built_on_a_stale_dimension_says_so_on_the_run_and_the_asset(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, sources(tmp_path, 1))
+    generate(settings.landing_root, YESTERDAY - timedelta(days=1), YESTERDAY, orders_per_day=100)
+    shutil.rmtree(Path(settings.landing_root) / "customers" / YESTERDAY.isoformat())  # late
+    defs = build_definitions(settings)
+    before = YESTERDAY - timedelta(days=1)
+    with dg.DagsterInstance.ephemeral() as instance:
+        customers = "key:bronze/customers or key:silver/customers"
+        assert materialize_range(defs, before, before, instance=instance, selection=customers).success
+        orders = "key:bronze/orders or key:silver/orders"
+        assert materialize_range(defs, before, YESTERDAY, instance=instance, selection=orders).success
+        gold = materialize_range(defs, YESTERDAY, YESTERDAY, instance=instance, selection="key:gold/*")
+        assert gold.success
+        run = instance.get_run_by_id(gold.run_id)
+        assert run is not None and run.tags[STALE_TAG] == "customers=1d"
+        event = instance.get_latest_materialization_event(SEGMENTS)
+        assert event and event.asset_materialization
+        assert event.asset_materialization.metadata[STALE_TAG].value == {"customers": 1}

@@ -353,3 +353,13 @@ def test_a_source_refreshed_whole_has_no_days(tmp_path: Path) -> None:
     )
     undated = GOOD.replace("shop/{date}/*.csv", "shop/*.csv")
     assert any("or set partitions.grain: none" in p for p in problems_of(tmp_path, undated))
+
+
+def test_a_dimension_may_allow_gold_to_proceed_on_it_stale(tmp_path: Path) -> None:
+    stale = load_contract(write(tmp_path, GOOD + "freshness: {max_lag: 6h, stale_ok_days: 1}\n")).contract
+    assert stale.freshness.stale_ok_days == 1
+    assert load_contract(write(tmp_path, GOOD)).contract.freshness.stale_ok_days == 0
+    (too_many,) = problems_of(tmp_path, GOOD + "freshness: {stale_ok_days: 30}\n")
+    assert "freshness.stale_ok_days" in too_many and "7" in too_many
+    (whole,) = problems_of(tmp_path, WHOLE + "freshness: {stale_ok_days: 1}\n", "currencies.yaml")
+    assert whole.startswith("freshness.stale_ok_days: applies to daily sources")
