@@ -127,6 +127,9 @@ def test_erasure_by_mode_on_real_tables_and_a_second_erasure_finds_nothing(tmp_p
     loaded = [LoadedContract(lake.contract, tmp_path / "events.yaml", "v1")]
     storage = LakeStorage(landing_root=str(lake.landing), lake_root=str(tmp_path / "lake"))
     ann = token(PII_KEY, "ann@example.com")
+    # An entry left by a rotation: its token (under the old key) no one can recompute.
+    old = token("the-previous-pii-key", "ann@example.com")
+    lake.vault.store("events", [("email", old, "ann@example.com")])
 
     receipt = erase(
         loaded,
@@ -135,7 +138,7 @@ def test_erasure_by_mode_on_real_tables_and_a_second_erasure_finds_nothing(tmp_p
         vault=lake.vault,
         warehouse_path=str(tmp_path / "warehouse.duckdb"),
     )
-    assert receipt.vault_entries_deleted == 1 and lake.vault.resolve(ann) == []
+    assert receipt.vault_entries_deleted == 2 and lake.vault.resolve(ann) == lake.vault.resolve(old) == []
     assert lake.vault.resolve(token(PII_KEY, "bob@example.com")) != []
     deleted = {t.table: t.rows_deleted for t in receipt.tables}
     if mode == "shred":
