@@ -172,6 +172,8 @@ def _log(context: dg.AssetExecutionContext, name: str, result: BronzeResult) -> 
         f"{name} {result.restated_start}..{result.end}: read {result.rows_read} rows from "
         f"{len(result.files)} files, wrote {result.rows_written}, quarantined {result.rows_quarantined}"
     )
+    if result.vault_entries:
+        context.log.info(f"{name}: {result.vault_entries} new token(s) stored, encrypted, in the token vault")
     if result.rescued_columns:
         context.log.warning(
             f"{name}: fields not in the contract kept in _rescued_data: {result.rescued_columns}"

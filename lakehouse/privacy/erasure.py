@@ -47,6 +47,9 @@ class Subject:
 
     values: dict[tuple[str, str], str]
     reference: str  # a keyed hash naming the subject in receipts (not its token)
+    # The subject's values as tokenised columns normalise them (in memory only): the vault's
+    # entries of tokens made under an earlier key are found by them. Empty: from the vault.
+    clear: frozenset[str] = frozenset()
 
 
 def _reference(pii_key: str, subject_token: str) -> str:
@@ -64,13 +67,18 @@ def subject_from_value(
     contracts: Iterable[LoadedContract], pii_key: str, value: str, column: str | None = None
 ) -> Subject:
     """Every keyed column (or those named ``column``) of every source, with the subject's value."""
-    values = {
-        (loaded.contract.name, c.name): keyed_value(pii_key, str(c.pii), _normalised(value, c.normalize))
+    columns = [
+        (loaded.contract.name, c)
         for loaded in contracts
         for c in loaded.contract.columns
         if c.pii in ("tokenize", "hash") and (column is None or c.name == column)
+    ]
+    values = {
+        (source, c.name): keyed_value(pii_key, str(c.pii), _normalised(value, c.normalize))
+        for source, c in columns
     }
-    return Subject(values, _reference(pii_key, token(pii_key, value)))
+    clear = frozenset(_normalised(value, c.normalize) for _, c in columns if c.pii == "tokenize")
+    return Subject(values, _reference(pii_key, token(pii_key, value)), clear)
 
 
 def subject_from_token(
@@ -163,9 +171,11 @@ def erase(
     by_source: dict[str, dict[str, str]] = {}
     for (source, column), value in subject.values.items():
         by_source.setdefault(source, {})[column] = value
-    tokens = sorted(set(subject.values.values()))
+    tokens = set(subject.values.values())
     if vault is not None and tokens:
-        receipt.vault_entries_deleted = _erase_vault(vault.location, tokens, receipt.erasure_id)
+        clear = set(subject.clear) or {value for t in tokens for _, _, value in vault.resolve(t)}
+        tokens |= vault.tokens_of(clear)
+        receipt.vault_entries_deleted = _erase_vault(vault.location, sorted(tokens), receipt.erasure_id)
     hard_values: set[str] = set()
     for loaded in contracts:
         contract = loaded.contract

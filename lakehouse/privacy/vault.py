@@ -146,6 +146,25 @@ class TokenVault:
             found.append((row["source"], row["column"], value))
         return found
 
+    def tokens_of(self, values: set[str]) -> set[str]:
+        """Every token whose entry decrypts to one of ``values``: erasure by value also reaches
+        entries made under an earlier PII key (a rotation leaves them), whose tokens no one can
+        recompute. Decrypts the whole vault (AES-GCM: microseconds an entry)."""
+        table = self.location.open()
+        if table is None or not values:
+            return set()
+        data = table.to_pyarrow_table(columns=["token", "nonce", "ciphertext"]).to_pylist()
+        aead = self._aead()
+        found = set()
+        for row in data:
+            try:
+                value = aead.decrypt(row["nonce"], row["ciphertext"], row["token"].encode()).decode()
+            except Exception:  # another vault key's entry: not this key's to judge
+                continue
+            if value in values:
+                found.add(row["token"])
+        return found
+
     def _rows(self, table: DeltaTable, column: str, value: str, columns: list[str]) -> list[dict]:
         """The entries whose ``column`` is ``value``: pyarrow cannot filter the ``string_view``
         columns delta-rs's merge writes, so the filter runs in DuckDB on the loaded columns."""

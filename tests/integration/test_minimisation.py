@@ -98,3 +98,65 @@ def test_a_dropped_field_is_not_in_the_row_hash(tmp_path: Path) -> None:
         lake.ingest(D1, D1)
     assert rows(first.bronze)[0]["_row_hash"] == rows(second.bronze)[0]["_row_hash"]
     assert hmac.compare_digest(rows(first.bronze)[0]["email"], rows(second.bronze)[0]["email"])
+
+
+@pytest.mark.parametrize("mode", ["hard", "shred"])
+def test_erasure_by_mode_on_real_tables_and_a_second_erasure_finds_nothing(tmp_path: Path, mode: str) -> None:
+    """hard: the subject's rows leave bronze, quarantine and silver, and no byte of the value's
+    token stays in their files; shred: the rows stay, only the vault forgets the token."""
+    from lakehouse.contracts.loader import LoadedContract
+    from lakehouse.privacy.erasure import erase, subject_from_value
+    from lakehouse.resources import LakeStorage
+
+    text = EVENTS_CONTRACT.replace(
+        "primary_key: [event_id]", f"primary_key: [event_id]\nerasure: {{mode: {mode}}}"
+    )
+    lake = Lake(tmp_path, text)
+    lake.file(
+        "events/2026-03-01/a.csv",
+        """
+        event_id,account,email,kind,amount,units,active,happened_at
+        e1,acc,ann@example.com,click,1.50,3,true,2026-03-01T10:00:00Z
+        e2,acc,ann@example.com,buy,oops,1,true,2026-03-01T11:00:00Z
+        e3,acc,bob@example.com,buy,2.00,1,true,2026-03-01T12:00:00Z
+        """,
+        arrived=D1,
+    )
+    lake.ingest(D1, D1)
+    lake.build(D1, D1)
+    loaded = [LoadedContract(lake.contract, tmp_path / "events.yaml", "v1")]
+    storage = LakeStorage(landing_root=str(lake.landing), lake_root=str(tmp_path / "lake"))
+    ann = token(PII_KEY, "ann@example.com")
+    # An entry left by a rotation: its token (under the old key) no one can recompute.
+    old = token("the-previous-pii-key", "ann@example.com")
+    lake.vault.store("events", [("email", old, "ann@example.com")])
+
+    receipt = erase(
+        loaded,
+        subject_from_value(loaded, PII_KEY, "ann@example.com"),
+        lake=storage,
+        vault=lake.vault,
+        warehouse_path=str(tmp_path / "warehouse.duckdb"),
+    )
+    assert receipt.vault_entries_deleted == 2 and lake.vault.resolve(ann) == lake.vault.resolve(old) == []
+    assert lake.vault.resolve(token(PII_KEY, "bob@example.com")) != []
+    deleted = {t.table: t.rows_deleted for t in receipt.tables}
+    if mode == "shred":
+        assert deleted == {} and len(rows(lake.bronze)) == 2
+        return
+    assert deleted == {"bronze/events": 1, "quarantine/events": 1, "silver/events": 1}
+    assert [r["event_id"] for r in rows(lake.bronze)] == ["e3"] and rows(lake.quarantine) == []
+    # Every file, the receipt under _ops/erasures included: neither the value nor its token.
+    hits, _ = scan(files_under(tmp_path / "lake", tmp_path / "vault"), [ann, "ann@example.com"])
+    assert not hits
+    again = erase(
+        loaded,
+        subject_from_value(loaded, PII_KEY, "ann@example.com"),
+        lake=storage,
+        vault=lake.vault,
+        warehouse_path=str(tmp_path / "warehouse.duckdb"),
+    )
+    assert not again.found and again.subject == receipt.subject
+    assert all(t.version_before == t.version_after for t in again.tables)
+    lake.ingest(D1, D1)  # the pipeline writes on after the log's truncation (key, pairing intact)
+    lake.build(D1, D1)
