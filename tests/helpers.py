@@ -244,15 +244,19 @@ class Webserver:
 
 @contextmanager
 def dagster_dev(
-    root: Path, settings: Settings, env: Mapping[str, str] | None = None
+    root: Path,
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    instance_config: str = "telemetry:\n  enabled: false\n",
 ) -> Iterator[tuple[Webserver, Path]]:
     """``dagster dev -w workspace.yaml`` (webserver and daemon) over ``settings``, with a fresh
-    instance under ``root/home``, on a free port; stopped with Ctrl-C (then killed) on exit."""
+    instance under ``root/home`` (its ``dagster.yaml``: ``instance_config``), on a free port;
+    stopped with Ctrl-C (then killed) on exit."""
     import shutil
 
     home = root / "home"
     home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "dagster.yaml").write_text(instance_config)
     shutil.copy(REPO / "workspace.yaml", root / "workspace.yaml")  # the file users point at
     port = free_port()
     environ = {

@@ -20,8 +20,7 @@ import pytest
 from lakehouse.cli.environment import INSTANCE_CONFIG
 from lakehouse.demo.generate import generate
 from lakehouse.sensors.landing import TRIGGER_TAG
-from tests.e2e import live
-from tests.helpers import PII_KEY, make_settings
+from tests.helpers import PII_KEY, dagster_dev, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -68,18 +67,10 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("automation")
     settings = make_settings(root)
     generate(settings.landing_root, DAY, DAY, orders_per_day=100)
-    home = root / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(
-        INSTANCE_CONFIG.replace("poll_interval_seconds: 30", "poll_interval_seconds: 5")
-    )
-    env = {
-        **settings.as_environ(),
-        "LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS": "5",
-        "LAKEHOUSE_PII_KEY": PII_KEY,
-    }
-    with live.dagster_dev(root, home, env):
-        yield Lakehouse(home, Path(settings.landing_root))
+    env = {"LAKEHOUSE_AUTOMATION_INTERVAL_SECONDS": "5", "LAKEHOUSE_PII_KEY": PII_KEY}
+    config = INSTANCE_CONFIG.replace("poll_interval_seconds: 30", "poll_interval_seconds: 5")
+    with dagster_dev(root, settings, env, instance_config=config):
+        yield Lakehouse(root / "home", Path(settings.landing_root))
 
 
 def test_a_day_runs_with_no_one_running_it_its_gold_following(lakehouse: Lakehouse) -> None:
