@@ -6,7 +6,7 @@ FROM ${BASE}
 
 WORKDIR /opt/lakehouse
 # The lake, the warehouse and the Dagster instance live on the /data volume; the code (dbt models
-# included) is read-only to the user it runs as, who writes only dbt's target folder. Secrets (LAKEHOUSE_PII_KEY) come from the environment at run time.
+# included) is read-only to the user it runs as, who writes only dbt's target folder. Secrets (LAKEHOUSE_PII_KEY, LAKEHOUSE_VAULT_KEY) come from the environment at run time.
 ENV LAKEHOUSE_PROJECT_DIR=/opt/lakehouse \
     LAKEHOUSE_DATA_DIR=/data \
     DAGSTER_HOME=/data/dagster_home \

@@ -29,7 +29,7 @@ def erase_subject_job(contracts: Sequence[LoadedContract]) -> dg.JobDefinition:
     loaded = list(contracts)
 
     @dg.op(
-        name="erase_subject",
+        name="erase",
         required_resource_keys={"lake", "pii", "vault", "warehouse"},
         description="Deletes the subject's vault entries, and its rows where contracts say erasure: hard; "
         "writes the receipt to <lake>/_ops/erasures.",

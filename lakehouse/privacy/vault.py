@@ -153,7 +153,7 @@ class TokenVault:
         table = self.location.open()
         if table is None or not values:
             return set()
-        data = table.to_pyarrow_table(columns=["token", "nonce", "ciphertext"]).to_pylist()
+        data = self._read(table, ["token", "nonce", "ciphertext"]).to_pylist()
         aead = self._aead()
         found = set()
         for row in data:
@@ -170,7 +170,7 @@ class TokenVault:
         columns delta-rs's merge writes, so the filter runs in DuckDB on the loaded columns."""
         import duckdb
 
-        data = table.to_pyarrow_table(columns=sorted({*columns, column}))
+        data = self._read(table, sorted({*columns, column}))
         con = duckdb.connect()
         try:
             con.register("vault", data)
@@ -181,6 +181,10 @@ class TokenVault:
             return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
         finally:
             con.close()
+
+    def _read(self, table: DeltaTable, columns: list[str]) -> pa.Table:
+        """Through pyarrow's own filesystem (delta-rs's Python wrapper aborts at exit on S3)."""
+        return table.to_pyarrow_dataset(filesystem=self.location.filesystem()).to_table(columns=columns)
 
     def _open_or_create(self) -> DeltaTable:
         from deltalake import DeltaTable

@@ -64,7 +64,7 @@ def test_an_erased_customer_is_gone_from_every_file_and_only_the_receipt_remains
     with dg.DagsterInstance.local_temp(str(home)) as instance:
         job = build_definitions(settings).get_job_def("erase_subject")
         run = job.execute_in_process(
-            run_config={"ops": {"erase_subject": {"config": {"token": token(PII_KEY, other)}}}},
+            run_config={"ops": {"erase": {"config": {"token": token(PII_KEY, other)}}}},
             instance=instance,
         )
         assert run.success
