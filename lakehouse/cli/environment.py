@@ -2,7 +2,8 @@
 
 The demo must work on a fresh checkout with nothing configured, and ``dagster dev`` must then
 open the same instance. ``DAGSTER_HOME`` defaults to ``.dagster_home`` in the checkout; a PII key
-is generated once into ``.env`` (ignored by git), which Dagster also loads for its code servers.
+and a vault key are generated once into ``.env`` (ignored by git), which Dagster also loads for
+its code servers.
 Anything already set in the environment wins.
 """
 

@@ -9,7 +9,7 @@ Every erasure deletes the subject's vault entries (crypto-shredding: its tokens 
 to anything). A source with ``erasure: {mode: hard}`` (the default) also loses the subject's rows:
 bronze and silver where a keyed column holds the subject's value, quarantine where its redacted
 raw record holds it, each by a Delta delete, then a vacuum and a truncation of the log
-(``tables/vacuum.py``) so no file keeps a byte of them. The warehouse loses every row of a table
+(``tables/shred.py``) so no file keeps a byte of them. The warehouse loses every row of a table
 that holds the token in a text column, its silver views are republished (the files they named are
 vacuumed), and the file is rewritten into a fresh one (``COPY FROM DATABASE``, then an atomic
 swap): DuckDB reuses freed blocks but does not clear them. Gold's demo marts are aggregates
