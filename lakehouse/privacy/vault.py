@@ -62,6 +62,10 @@ def vault_schema() -> pa.Schema:
 NO_STATS = {"delta.dataSkippingStatsColumns": "source"}
 
 
+# Commits of the vault's MERGE tried before a run fails (concurrent bronze steps of other sources).
+_COMMIT_ATTEMPTS = 5
+
+
 @dataclass(frozen=True)
 class TokenVault:
     location: TableLocation
@@ -89,7 +93,25 @@ class TokenVault:
         return AESGCM(derived)
 
     def store(self, source: str, entries: list[tuple[str, str, str]]) -> int:
-        """Add ``(column, token, value)`` entries the vault does not hold yet (a rerun adds none)."""
+        """Add ``(column, token, value)`` entries the vault does not hold yet (a rerun adds none).
+
+        Every source's bronze step writes this one table, so two runs may commit at once: the
+        MERGE that loses is retried from a fresh read (it only inserts what is still missing, so a
+        retry never adds an entry twice)."""
+        import time
+
+        from deltalake.exceptions import CommitFailedError
+
+        for attempt in range(_COMMIT_ATTEMPTS):
+            try:
+                return self._store_once(source, entries)
+            except CommitFailedError:
+                if attempt == _COMMIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _store_once(self, source: str, entries: list[tuple[str, str, str]]) -> int:
         import pyarrow as pa
 
         from lakehouse.tables.delta import commit_properties

@@ -110,6 +110,18 @@ class Tick:
     waiting: list[Arrival]  # new files of a day not complete yet
 
 
+def bootstrapping(instance: dg.DagsterInstance, source: str) -> bool:
+    """Whether a bootstrap run of ``source`` (the contract sensor's) is queued or running."""
+    from lakehouse.sensors.bootstrap import BOOTSTRAP_TAG
+
+    finished = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+    unfinished = [status for status in dg.DagsterRunStatus if status not in finished]
+    runs = instance.get_run_records(
+        filters=dg.RunsFilter(tags={BOOTSTRAP_TAG: source}, statuses=unfinished), limit=1
+    )
+    return bool(runs)
+
+
 def evaluate(
     instance: dg.DagsterInstance,
     zone: object,
@@ -124,6 +136,11 @@ def evaluate(
     tick = Tick(new=[], seen={}, waiting=[])
     for contract in watched(contracts):
         before = seen.get(contract.name, {})
+        if bootstrapping(instance, contract.name):
+            # Its bootstrap reads these files: judged once it finished (then materialised after
+            # they were written, they need no run of their own), never loaded twice at once.
+            tick.seen[contract.name] = before
+            continue
         kept: dict[str, dict[str, str]] = {}
         unseen: list[Arrival] = []
         for listed in horizon(contract, now.date()):

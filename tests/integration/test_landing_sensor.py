@@ -124,3 +124,23 @@ def test_the_cursor_keeps_only_the_horizon(zone: Zone) -> None:
     seen = load_cursor(zone.cursor)
     horizon = {(TODAY - timedelta(days=i)).isoformat() for i in range(HORIZON_DAYS)}
     assert set(seen["orders"]) <= horizon and set(seen["customers"]) <= horizon
+
+
+def test_a_source_being_bootstrapped_is_left_to_its_bootstrap_run(zone: Zone) -> None:
+    """The contract sensor's bootstrap reads the new source's files: the landing sensor neither
+    loads them at the same time nor forgets them (judged again once the bootstrap ended)."""
+    from lakehouse.sensors.bootstrap import BOOTSTRAP_TAG
+
+    run = dg.DagsterRun(
+        job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED, tags={BOOTSTRAP_TAG: "orders"}
+    )
+    zone.instance.add_run(run)
+    (request,) = zone.tick()
+    assert {k.to_user_string() for k in request.asset_selection or []} == {
+        "bronze/customers",
+        "silver/customers",
+    }
+    assert zone.tick() == []
+    zone.instance.report_run_failed(run)  # ended without loading them: their run is due now
+    (request,) = zone.tick()
+    assert {k.to_user_string() for k in request.asset_selection or []} == {"bronze/orders", "silver/orders"}

@@ -160,3 +160,29 @@ def test_erasure_by_mode_on_real_tables_and_a_second_erasure_finds_nothing(tmp_p
     assert all(t.version_before == t.version_after for t in again.tables)
     lake.ingest(D1, D1)  # the pipeline writes on after the log's truncation (key, pairing intact)
     lake.build(D1, D1)
+
+
+def test_bronze_steps_of_two_sources_store_into_the_vault_at_once(tmp_path: Path) -> None:
+    """Every source's bronze step writes the one vault table: a MERGE that loses a concurrent
+    commit is retried, so neither step fails and no entry is lost or stored twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lakehouse.privacy.vault import vault_location
+    from tests.helpers import VAULT_KEY
+
+    vault = TokenVault(vault_location(str(tmp_path / "vault")), VAULT_KEY)
+    vault.store("seed", [("email", token(PII_KEY, "seed@example.com"), "seed@example.com")])
+
+    def load(source: str) -> int:
+        stored = 0
+        for batch in range(6):
+            values = [f"{source}-{batch}-{i}@example.com" for i in range(5)]
+            stored += vault.store(source, [("email", token(PII_KEY, v), v) for v in values])
+        return stored
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stored = list(pool.map(load, ["orders", "customers"]))
+    assert stored == [30, 30]
+    for source in ("orders", "customers"):
+        value = f"{source}-5-4@example.com"
+        assert vault.resolve(token(PII_KEY, value)) == [(source, "email", value)]
