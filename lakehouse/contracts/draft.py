@@ -38,7 +38,6 @@ FORMATS = {
     ".json": "jsonl",
 }
 FORMATS |= {".parquet": "parquet", ".pq": "parquet"}
-EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
 PARSES = 0.95  # share of a text column's values that must parse for a typed guess
 PII_SHARE = 0.8  # share of a column's values that must look like e-mails or phones
 LOOKBACK_DAYS = 2
@@ -418,7 +417,7 @@ def infer(sample: Path, *, name: str | None = None, landing_path: str | None = N
         event_time=event_time,
         event_note=event_note,
         start=start,
-        landing_path=landing_path or f"{source}/{{date}}/*.{EXTENSIONS[fmt]}",
+        landing_path=landing_path or f"{source}/{{date}}/*.{fmt}",  # the format names the extension
         left_out=left_out,
         csv_options=options,
     )
