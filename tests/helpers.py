@@ -269,11 +269,31 @@ def dagster_dev(
     }
     environ = {k: v.replace("{port}", str(port)) for k, v in environ.items()}
     log = root / "dagster-dev.log"
+    command = ["dagster", "dev", "-w", "workspace.yaml", "-p", str(port)]
+    # dagster dev shuts its services down on Ctrl-C.
+    with serve(command, root, environ, port, log, stop=signal.SIGINT, grace=10) as server:
+        yield server, log
+
+
+@contextmanager
+def serve(
+    command: list[str],
+    root: Path,
+    env: Mapping[str, str],
+    port: int,
+    log: Path,
+    *,
+    stop: signal.Signals = signal.SIGTERM,
+    grace: float = 15,
+) -> Iterator[Webserver]:
+    """Start one of the venv's Dagster commands (``command[0]``) in its own process group in
+    ``root``, wait until its webserver on ``port`` answers, and on exit send ``stop``, then kill
+    after ``grace`` seconds."""
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
+            [str(Path(sys.executable).with_name(command[0])), *command[1:]],
             cwd=root,
-            env=environ,
+            env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -281,10 +301,10 @@ def dagster_dev(
     server = Webserver(port)
     try:
         server.wait_until_up(process, log)
-        yield server, log
+        yield server
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
+        os.killpg(process.pid, stop)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)

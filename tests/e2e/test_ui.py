@@ -13,9 +13,6 @@ import csv
 import io
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.stats import rows_per_day
-from tests.helpers import REPO, Webserver, free_port, make_settings, rows
+from tests.helpers import REPO, Webserver, free_port, make_settings, rows, serve
 
 pytestmark = pytest.mark.slow
 
@@ -104,30 +101,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(REPO / "workspace.yaml", root / "workspace.yaml")
     port = free_port()
     env = {**os.environ, **scenario.settings.as_environ(), "DAGSTER_HOME": str(scenario.home)}
-    log = root / "webserver.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("dagster-webserver")),
-                *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
-            ],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Webserver(port)
-    try:
-        server.wait_until_up(process, log)
+    command = ["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
+    with serve(command, root, env, port, root / "webserver.log") as server:
         scenario.server = server
         yield scenario
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 # The queries below are the UI's own (dagster-webserver 1.13's bundle), trimmed to the fields
