@@ -283,10 +283,9 @@ def _quarantine_select(run_id: str) -> str:
 
 
 def _bronze_select(contract: SourceContract) -> str:
-
+    """Bronze's rows in the order they were staged: the plan's files in order, each file's rows
+    in file order (DuckDB preserves insertion order), so a rerun writes the same files. Sorting
+    them by event time instead cost 2.5x the whole write at a million rows a day, for nothing a
+    reader needs: the write splits them by day anyway."""
     columns = ", ".join(ident(f.name) for f in bronze_schema(contract))
-    event = ident(contract.event_order_column)
-    return (
-        f"SELECT {columns} FROM {STAGED} WHERE _error IS NULL "
-        f"ORDER BY {EVENT_DATE}, {event}, _source_file, _row_number, _row_hash"
-    )
+    return f"SELECT {columns} FROM {STAGED} WHERE _error IS NULL"

@@ -15,7 +15,7 @@ hashing, tokenising) is paid only for the rows of the days the run writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import duckdb
@@ -39,6 +39,7 @@ from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.tables.sql import day_range, ident, literal, scalar
 
 STAGED = "staged"
+_FILE_ROWS = "file_rows"  # one file's raw rows, when its reader stages them first
 
 # Staged columns besides the contract's, with their DuckDB types.
 _STAGED_EXTRA = {
@@ -116,7 +117,13 @@ def stage_file(
         source = (csv_source if fmt == "csv" else parquet_source)(contract, file, layout)
 
     before = scalar(con, f"SELECT count(*) FROM {STAGED}")
-    con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
+    if source.staged_first:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FILE_ROWS} AS {source.sql}")
+        source = replace(source, sql=f"SELECT * FROM {_FILE_ROWS}")
+    try:
+        con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_FILE_ROWS}")
     if layout is not None and fmt == "csv" and start <= file.arrival_date <= end:
         _stage_csv_rejects(con, contract, file, len(layout.fields))
 

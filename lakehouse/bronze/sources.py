@@ -13,7 +13,7 @@ and in quarantine, and the row hash is keyed (HMAC), so no clear value reaches a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lakehouse.bronze.landing import LandingFile
 from lakehouse.bronze.layout import Layout
@@ -32,6 +32,10 @@ class SourceQuery:
     # Where a NUL byte sits ("field x"), or NULL: such a row is malformed (a NUL
     # is no character of any text a source means, and would end up inside a token).
     nul_field: str = "NULL::VARCHAR"
+    # Stage the read (raw text and row numbers) in a table before typing it: the row numbers of a
+    # CSV come from a window over the scan, and a window keeps every operator after it on one
+    # thread; typed from a table, the casts and hashes run on every core (2.0x on 2 cores).
+    staged_first: bool = False
 
 
 def raw(name: str) -> str:
@@ -77,7 +81,8 @@ def csv_source(contract: SourceContract, file: LandingFile, layout: Layout) -> S
         "strict_mode=true, store_rejects=true, parallel=true)"
     )
     # row_number() over a parallel CSV scan follows file order (DuckDB preserves insertion order).
-    return _tabular(contract, layout, reader, "row_number() OVER ()", lambda f: ident(f))
+    query = _tabular(contract, layout, reader, "row_number() OVER ()", lambda f: ident(f))
+    return replace(query, staged_first=True)
 
 
 def parquet_source(contract: SourceContract, file: LandingFile, layout: Layout) -> SourceQuery:
