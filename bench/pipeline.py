@@ -200,16 +200,33 @@ def main() -> None:
     script = (HERE / "baseline.sql").read_text()
     out = work / "baseline"
 
+    from lakehouse.bronze.pii import hmac_pads
+
+    inner_pad, outer_pad = hmac_pads(env["LAKEHOUSE_PII_KEY"].encode())
+
     def baseline_for(one_day: date) -> None:
+        first = one_day - timedelta(days=lookback)
+        silver_files = [
+            str(p)
+            for d in range(lookback + 1)
+            for p in sorted((out / "silver_orders").glob(f"_event_date={first + timedelta(days=d)}/*.parquet"))
+        ]
+        window = (
+            f"read_parquet({silver_files!r}, hive_partitioning = true)"
+            if silver_files
+            else "(SELECT * FROM silver_batch WHERE false)"
+        )
         sql = script.format(
             orders_files=repr(orders),
             customers_files=repr(customers),
             day=one_day,
-            window_start=one_day - timedelta(days=lookback),
+            window_start=first,
             out=out,
-            key="bench-key",
+            silver_orders_window=window,
         )
         with duckdb.connect(str(out / "baseline.duckdb")) as con:
+            con.execute("SET VARIABLE inner_pad = ?", [inner_pad])
+            con.execute("SET VARIABLE outer_pad = ?", [outer_pad])
             con.execute(sql)
 
     out.mkdir()

@@ -22,7 +22,7 @@ class PiiKeyMissingError(RuntimeError):
     pass
 
 
-def _pads(key: bytes) -> tuple[bytes, bytes]:
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     key = key.ljust(_BLOCK, b"\0")
@@ -36,7 +36,7 @@ def install_token_macro(con: duckdb.DuckDBPyConnection, key: str | None) -> None
             "this source has PII columns but LAKEHOUSE_PII_KEY is not set; set it to a long random "
             "secret (the same one everywhere, or tokens will not match across runs)"
         )
-    inner, outer = _pads(key.encode())
+    inner, outer = hmac_pads(key.encode())
     con.execute("SET VARIABLE pii_inner_pad = ?", [inner])
     con.execute("SET VARIABLE pii_outer_pad = ?", [outer])
     con.execute(

@@ -37,8 +37,9 @@ from lakehouse.contracts.schema import EVENT_DATE, QUARANTINE_SCHEMA, bronze_sch
 from lakehouse.days import days_between, restated_days
 from lakehouse.landing.zone import LandingZone
 from lakehouse.privacy.retention import retained_from, today_in
-from lakehouse.tables.delta import SchemaMismatchError, added_columns, partition_dataset
+from lakehouse.tables.delta import SchemaMismatchError, added_columns
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.scan import register_scan
 from lakehouse.tables.sql import day_range
 from lakehouse.tables.stats import columns_with_values
 
@@ -359,10 +360,8 @@ def _check_files_still_present(
     con = duckdb.connect()
     try:
         for location, column in ((bronze, EVENT_DATE), (quarantine, "_partition_date")):
-            dataset = partition_dataset(location, (column, plan.first, plan.last))
-            if dataset is None:
+            if not register_scan(con, "existing", location, (column, plan.first, plan.last)):
                 continue
-            con.register("existing", dataset)
             rows = con.execute(
                 f"SELECT {column}, _source_file, count(*) FROM existing "
                 f"WHERE {day_range(column, plan.first, plan.last)} GROUP BY ALL"

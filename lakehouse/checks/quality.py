@@ -26,8 +26,8 @@ from lakehouse.checks.outcome import ERROR, WARN, CheckOutcome, DayResult
 from lakehouse.checks.specs import quality_check_name, rule_blocks
 from lakehouse.contracts.model import QualityRule, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
-from lakehouse.tables.delta import partition_dataset
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.scan import register_scan
 from lakehouse.tables.sql import ident
 
 EXAMPLES = 5
@@ -185,14 +185,12 @@ def _silver_days(
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     frames = dict.fromkeys(days, empty)
     dated = [d for d in days if d is not None]
-    dataset = partition_dataset(silver, (EVENT_DATE, min(dated), max(dated)) if dated else None)
-    if dataset is None:
-        return frames
     selected = _selected(contract, columns)
     con = duckdb.connect()
     try:
+        if not register_scan(con, "silver", silver, (EVENT_DATE, min(dated), max(dated)) if dated else None):
+            return frames
         con.execute("SET TimeZone = 'UTC'")
-        con.register("silver", dataset)
         if list(days) == [None]:
             frames[None] = con.execute(f"SELECT {selected} FROM silver").df(date_as_object=True)
             return frames
@@ -205,9 +203,9 @@ def _silver_days(
                     [day_end, day_end],
                 ).df(date_as_object=True)
             else:
-                frames[day] = con.execute(
-                    f"SELECT {selected} FROM silver WHERE {EVENT_DATE} = ?", [day]
-                ).df(date_as_object=True)
+                frames[day] = con.execute(f"SELECT {selected} FROM silver WHERE {EVENT_DATE} = ?", [day]).df(
+                    date_as_object=True
+                )
     finally:
         con.close()
     return frames

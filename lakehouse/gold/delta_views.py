@@ -23,15 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
-from lakehouse.tables.duckdb_s3 import register_s3
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.s3 import S3Connection, connection_from_environ, is_s3_uri, split_s3_uri
+from lakehouse.tables.scan import ScanError, table_scan_sql
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 # Marks the views this module owns, so a refresh can drop those whose table is gone and nothing else.
 COMMENT_PREFIX = "lakehouse silver view of "
@@ -95,70 +93,20 @@ def _s3_delta_tables(root: str, s3: S3Connection) -> Iterator[tuple[str, TableLo
             yield name, TableLocation(f"s3://{child.path}", s3)
 
 
-def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
-    """DuckDB's name for each column's type, as DuckDB maps the Arrow type."""
-    relation = con.from_arrow(schema.empty_table())
-    return {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
-
-
 def build_view(
     con: duckdb.DuckDBPyConnection, schema_name: str, name: str, location: TableLocation
 ) -> DeltaView:
     """The view of the table's current version: its data files, its columns in the table's order
     and types (a column no file has yet, from a later schema, is NULL)."""
-    import pyarrow as pa
-
-    if not location.is_local:
-        register_s3(con, location.connection)
     table = location.open()
     if table is None:
         raise DeltaViewError(f"{location.uri}: not a Delta table")
-    schema = pa.schema(table.schema().to_arrow())
-    partitions = list(table.metadata().partition_columns)
-    types = duckdb_types(con, schema)
-    root = location.uri.removeprefix("file://").rstrip("/")
-    actions = pa.table(table.get_add_actions(flatten=True))
-    files = [f"{root}/{unquote(path)}" for path in actions.column("path").to_pylist()]
-    check_partition_folders(location, actions, partitions)
-
+    try:
+        select = table_scan_sql(con, location, table)
+    except ScanError as error:
+        raise DeltaViewError(str(error)) from None
     target = f"{quote(schema_name)}.{quote(name)}"
-    if not files:  # an empty table: the right columns, no rows
-        columns = ", ".join(f"CAST(NULL AS {types[c]}) AS {quote(c)}" for c in schema.names)
-        return DeltaView(
-            name,
-            location,
-            table.version(),
-            f"CREATE OR REPLACE VIEW {target} AS SELECT {columns} WHERE false",
-        )
-
-    hive_types = ", ".join(f"{literal(c)}: {types[c]}" for c in partitions)
-    scan = (
-        f"read_parquet([{', '.join(literal(f) for f in files)}], union_by_name = true, "
-        f"hive_partitioning = {'true' if partitions else 'false'}"
-        + (f", hive_types = {{{hive_types}}}" if partitions else "")
-        + ")"
-    )
-    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
-    columns = ", ".join(
-        quote(c) if c in present else f"CAST(NULL AS {types[c]}) AS {quote(c)}" for c in schema.names
-    )
-    return DeltaView(
-        name, location, table.version(), f"CREATE OR REPLACE VIEW {target} AS SELECT {columns} FROM {scan}"
-    )
-
-
-def check_partition_folders(location: TableLocation, actions: pa.Table, partitions: list[str]) -> None:
-    """DuckDB takes partition values from the folder names (``_event_date=2026-04-01/``), Delta
-    from its log: refuse a table where they differ rather than show wrong days."""
-    for column in partitions:
-        values = actions.column(f"partition.{column}").to_pylist()
-        for path, value in zip(actions.column("path").to_pylist(), values, strict=True):
-            expected = f"{column}={'__HIVE_DEFAULT_PARTITION__' if value is None else value}"
-            if expected not in unquote(path).split("/"):
-                raise DeltaViewError(
-                    f"{location.uri}: file {path} holds {column}={value} in the Delta log but not "
-                    f"in its folder name; DuckDB would read the wrong {column}"
-                )
+    return DeltaView(name, location, table.version(), f"CREATE OR REPLACE VIEW {target} AS {select}")
 
 
 def publish(

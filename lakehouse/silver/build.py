@@ -35,6 +35,7 @@ from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, vers
 from lakehouse.tables.delta import evolve_columns, partition_dataset, replace_partitions
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
+from lakehouse.tables.scan import register_scan
 from lakehouse.tables.sql import ARROW_BATCH_ROWS, day_range, ident, literal, scalar, sql_file
 
 
@@ -102,15 +103,13 @@ def build_range(
     first, last = max(window[0], kept) if kept is not None else window[0], window[1]
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
     evolve_columns(silver, silver_schema(contract), metadata)  # before silver is read
-    dataset = partition_dataset(bronze, (EVENT_DATE, first, last))
-    if dataset is None:
-        raise FileNotFoundError(
-            f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
-        )
     con = duckdb.connect()
     try:
+        if not register_scan(con, BRONZE_VIEW, bronze, (EVENT_DATE, first, last)):
+            raise FileNotFoundError(
+                f"bronze table {bronze.uri} does not exist yet: materialize bronze/{contract.name} first"
+            )
         con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
-        con.register(BRONZE_VIEW, dataset)
         con.execute(
             f"CREATE TEMP TABLE batch AS {prepared_rows_sql(contract, day_range(EVENT_DATE, first, last))}"
         )
@@ -147,9 +146,7 @@ def _present_files(
 ) -> None:
     """``present_files``: every landing file bronze or quarantine holds rows of, for the window."""
     con.execute("CREATE TEMP TABLE present_files AS SELECT DISTINCT _source_file FROM batch")
-    dataset = partition_dataset(quarantine, ("_partition_date", first, last))
-    if dataset is not None:
-        con.register("quarantine_table", dataset)
+    if register_scan(con, "quarantine_table", quarantine, ("_partition_date", first, last)):
         con.execute(
             "INSERT INTO present_files SELECT DISTINCT _source_file FROM quarantine_table "
             f"WHERE {day_range('_partition_date', first, last)}"
@@ -174,10 +171,11 @@ def _merge(
         f"FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
     )
     window = MergeWindow(EVENT_DATE, first, last)
-    existing = partition_dataset(silver, (EVENT_DATE, first, last))
-    con.register("silver_table", existing if existing is not None else schema.empty_table())
+    if not register_scan(con, "silver_table", silver, (EVENT_DATE, first, last)):
+        con.register("silver_table", schema.empty_table())
+    # Read once: the withdrawn rows and both halves of the diff scan it.
     con.execute(
-        "CREATE TEMP VIEW silver_window AS SELECT * FROM silver_table "
+        "CREATE TEMP TABLE silver_window AS SELECT * FROM silver_table "
         f"WHERE {day_range(EVENT_DATE, window.start, window.end)}"
     )
     # Rows that came only from withdrawn files: their key is in no bronze row of the window and
@@ -212,8 +210,8 @@ def _scd2(
     metadata: dict[str, str],
 ) -> Written:
     schema = silver_schema(contract)
-    existing = partition_dataset(silver)
-    con.register(EXISTING_VIEW, existing if existing is not None else schema.empty_table())
+    if not register_scan(con, EXISTING_VIEW, silver):
+        con.register(EXISTING_VIEW, schema.empty_table())
     con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
     con.execute(f"CREATE TEMP TABLE versions AS {versions_sql(contract, 'SELECT * FROM batch')}")
     con.execute("SET TimeZone = 'UTC'")
@@ -312,9 +310,7 @@ def _rows_by_day(
 ) -> dict[date, int]:
     """Silver rows per day of the window (scd2: versions first observed that day)."""
     counts = dict.fromkeys(days_between(first, last), 0)
-    dataset = partition_dataset(silver, (EVENT_DATE, first, last))
-    if dataset is not None:
-        con.register("silver_after", dataset)
+    if register_scan(con, "silver_after", silver, (EVENT_DATE, first, last)):
         rows = con.execute(
             f"SELECT {EVENT_DATE}, count(*) FROM silver_after WHERE {day_range(EVENT_DATE, first, last)} GROUP BY 1"
         ).fetchall()

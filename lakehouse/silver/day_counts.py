@@ -14,19 +14,17 @@ import duckdb
 
 from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.days import days_between
-from lakehouse.tables.delta import partition_dataset
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.scan import register_scan
 from lakehouse.tables.sql import day_range
 
 
 def rows_and_flagged_per_day(silver: TableLocation, first: date, last: date) -> dict[date, tuple[int, int]]:
     """(rows, rows with ``dq_valid`` false) for every day of ``first..last``, zeros included."""
     counts = dict.fromkeys(days_between(first, last), (0, 0))
-    dataset = partition_dataset(silver, (EVENT_DATE, first, last))
-    if dataset is None:
-        return counts
     with duckdb.connect() as con:
-        con.register("silver_table", dataset)
+        if not register_scan(con, "silver_table", silver, (EVENT_DATE, first, last)):
+            return counts
         rows = con.execute(
             f"SELECT {EVENT_DATE}, count(*), count(*) FILTER (WHERE NOT dq_valid) FROM silver_table "
             f"WHERE {day_range(EVENT_DATE, first, last)} GROUP BY 1"
