@@ -16,6 +16,7 @@
 --     the rows silver already holds for the window (a key absent from the batch stays: flag,
 --     don't drop); customers as SCD2 versions;
 --   checks: per day, read = written + quarantined, the quality rules' failing rows, row counts.
+-- Intermediate tables are temporary (in memory, as the platform's staging is); the marts persist.
 -- What it leaves out: Delta transactions (it overwrites Parquet files), the vault's encryption,
 -- Dagster, dbt, and the platform's generality (these SQL statements know the two sources).
 --
@@ -24,12 +25,12 @@
 -- or no rows on the first run). Variables: inner_pad, outer_pad (BLOBs).
 
 SET TimeZone = 'UTC';
-CREATE OR REPLACE MACRO hmac(v) AS CASE WHEN v IS NULL THEN NULL ELSE
+CREATE OR REPLACE TEMP MACRO hmac(v) AS CASE WHEN v IS NULL THEN NULL ELSE
     sha256(getvariable('outer_pad') || unhex(sha256(getvariable('inner_pad') || encode(v)))) END;
-CREATE OR REPLACE MACRO arrival(f) AS CAST(regexp_extract(f, '(\d{{4}}-\d{{2}}-\d{{2}})/[^/]*$', 1) AS DATE);
+CREATE OR REPLACE TEMP MACRO arrival(f) AS CAST(regexp_extract(f, '(\d{{4}}-\d{{2}}-\d{{2}})/[^/]*$', 1) AS DATE);
 
 -- bronze orders: the files' rows as text, numbered within each file
-CREATE OR REPLACE TABLE orders_raw AS
+CREATE OR REPLACE TEMP TABLE orders_raw AS
 SELECT row_number() OVER () AS _n, *
 FROM read_csv({orders_files}, header = true, all_varchar = true, filename = true, auto_detect = false,
               columns = {{order_id: 'VARCHAR', customer_id: 'VARCHAR', customer_email: 'VARCHAR',
@@ -37,7 +38,7 @@ FROM read_csv({orders_files}, header = true, all_varchar = true, filename = true
                          currency: 'VARCHAR', ordered_at: 'VARCHAR', coupon_code: 'VARCHAR'}},
               strict_mode = true, store_rejects = true);
 
-CREATE OR REPLACE TABLE orders_staged AS
+CREATE OR REPLACE TEMP TABLE orders_staged AS
 WITH firsts AS (SELECT filename, min(_n) AS first_n FROM orders_raw GROUP BY 1),
 dated AS (
     SELECT r.*, _n - first_n + 1 AS _row_number, arrival(r.filename) AS _arrival_date,
@@ -86,11 +87,11 @@ COPY (SELECT _partition_date, _source_file, _row_number, _error AS _reason, _raw
       SELECT arrival(s.file_path), s.file_path, e.line, 'malformed CSV row: ' || e.error_type, NULL, hmac(e.csv_line)
       FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id))
   TO '{out}/quarantine_orders.parquet' (FORMAT parquet);
-CREATE OR REPLACE TABLE vault_orders AS
+CREATE OR REPLACE TEMP TABLE vault_orders AS
 SELECT DISTINCT customer_email AS token, clear_email AS value FROM orders_staged WHERE customer_email IS NOT NULL;
 
 -- bronze customers (JSON lines)
-CREATE OR REPLACE TABLE customers_staged AS
+CREATE OR REPLACE TEMP TABLE customers_staged AS
 WITH files AS (SELECT filename, string_split(content, chr(10)) AS lines FROM read_text({customers_files})),
 numbered AS (SELECT filename, unnest(lines) AS line, generate_subscripts(lines, 1) AS _n FROM files),
 parsed AS (
@@ -124,14 +125,14 @@ WHERE _partition_date BETWEEN DATE '{window_start}' AND DATE '{day}';
 
 COPY (SELECT * EXCLUDE (clear_email, clear_name, _error, _partition_date) FROM customers_staged WHERE _error IS NULL)
   TO '{out}/bronze_customers' (FORMAT parquet, PARTITION_BY (_event_date), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}');
-CREATE OR REPLACE TABLE vault_customers AS
+CREATE OR REPLACE TEMP TABLE vault_customers AS
 SELECT DISTINCT token, value FROM (
     SELECT email AS token, clear_email AS value FROM customers_staged
     UNION ALL SELECT full_name, clear_name FROM customers_staged) WHERE token IS NOT NULL;
 
 -- silver orders: the window's latest row per key, normalised and flagged, plus the rows silver
 -- already holds for keys the batch does not bring
-CREATE OR REPLACE TABLE silver_batch AS
+CREATE OR REPLACE TEMP TABLE silver_batch AS
 SELECT sha256(order_id) AS _sk, order_id, customer_id, customer_email, lower(trim(status)) AS status,
        lower(trim(channel)) AS channel, quantity, amount, upper(trim(currency)) AS currency, ordered_at,
        list_filter([CASE WHEN NOT coalesce(order_id IS NOT NULL, FALSE) THEN 'order_id' END,
@@ -144,7 +145,7 @@ FROM read_parquet('{out}/bronze_orders/*/*.parquet', hive_partitioning = true)
 WHERE _event_date BETWEEN DATE '{window_start}' AND DATE '{day}'
 QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY ordered_at DESC, _source_file DESC, _row_number DESC) = 1;
 
-CREATE OR REPLACE TABLE silver_orders AS
+CREATE OR REPLACE TEMP TABLE silver_orders AS
 SELECT * FROM silver_batch
 UNION ALL BY NAME
 SELECT * FROM {silver_orders_window}
@@ -152,7 +153,7 @@ WHERE _event_date BETWEEN DATE '{window_start}' AND DATE '{day}' AND _sk NOT IN 
 COPY silver_orders TO '{out}/silver_orders' (FORMAT parquet, PARTITION_BY (_event_date), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}');
 
 -- silver customers: SCD2 versions from the window's snapshots
-CREATE OR REPLACE TABLE silver_customers AS
+CREATE OR REPLACE TEMP TABLE silver_customers AS
 WITH observations AS (
     SELECT customer_id, email, full_name, lower(trim(segment)) AS segment, city, upper(trim(country)) AS country,
            updated_at AS valid_from
@@ -167,14 +168,14 @@ FROM changes;
 COPY silver_customers TO '{out}/silver_customers.parquet' (FORMAT parquet);
 
 -- checks, per day: reconciliation, the quality rules' failing rows, volume
-CREATE OR REPLACE TABLE checks AS
+CREATE OR REPLACE TEMP TABLE checks AS
 SELECT 'orders' AS source, _partition_date AS day, count(*) AS read, count(*) FILTER (WHERE _error IS NULL) AS written,
        count(*) FILTER (WHERE _error IS NOT NULL) AS quarantined
 FROM orders_staged GROUP BY ALL
 UNION ALL
 SELECT 'customers', _partition_date, count(*), count(*) FILTER (WHERE _error IS NULL), count(*) FILTER (WHERE _error IS NOT NULL)
 FROM customers_staged GROUP BY ALL;
-CREATE OR REPLACE TABLE rule_failures AS
+CREATE OR REPLACE TEMP TABLE rule_failures AS
 SELECT _event_date AS day, count(*) AS rows, count(*) FILTER (WHERE order_id IS NULL) AS order_id_null,
        count(*) FILTER (WHERE NOT amount BETWEEN 0 AND 100000) AS amount_out_of_range,
        count(*) FILTER (WHERE NOT quantity BETWEEN 1 AND 1000) AS quantity_out_of_range,

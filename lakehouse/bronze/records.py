@@ -36,6 +36,7 @@ from lakehouse.bronze.sources import (
 )
 from lakehouse.contracts.model import Column, SourceContract
 from lakehouse.contracts.schema import EVENT_DATE
+from lakehouse.tables.engine import step_connection
 from lakehouse.tables.sql import day_range, ident, literal, scalar
 
 STAGED = "staged"
@@ -71,10 +72,8 @@ def staging_connection(
     contract: SourceContract, pii_key: str | None, temp_dir: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for one run: the source's timezone, the PII macro, the staging table."""
-    con = duckdb.connect()
+    con = step_connection(temp_dir)
     con.execute(f"SET TimeZone = {literal(contract.partitions.timezone)}")
-    if temp_dir:
-        con.execute(f"SET temp_directory = {literal(temp_dir)}")
     if contract.pii_columns:
         install_token_macro(con, pii_key)
     columns = [

@@ -19,6 +19,7 @@ Only the diff reaches the Delta MERGE (see ``changes.py``); an unchanged window 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -33,6 +34,7 @@ from lakehouse.silver.changes import keyed_changes_sql, version_changes_sql
 from lakehouse.silver.prepare import BRONZE_VIEW, latest_per_key_sql, prepared_rows_sql, row_rules
 from lakehouse.silver.scd2 import EXISTING_VIEW, attr_hash, valid_from_sql, versions_sql
 from lakehouse.tables.delta import evolve_columns, partition_dataset, replace_partitions
+from lakehouse.tables.engine import step_connection
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.merge import OP_COLUMN, MergeWindow, ensure_table, merge_rows
 from lakehouse.tables.scan import register_scan
@@ -103,7 +105,8 @@ def build_range(
     first, last = max(window[0], kept) if kept is not None else window[0], window[1]
     metadata = {"dagster_run_id": run_id, "partitions": f"{first}..{last}", **(commit_metadata or {})}
     evolve_columns(silver, silver_schema(contract), metadata)  # before silver is read
-    con = duckdb.connect()
+    spill = tempfile.TemporaryDirectory(prefix="lakehouse-silver-")
+    con = step_connection(spill.name)
     try:
         if not register_scan(con, BRONZE_VIEW, bronze, (EVENT_DATE, first, last)):
             raise FileNotFoundError(
@@ -128,6 +131,7 @@ def build_range(
         reconciliation = _reconcile(con, contract, first, last, rows_by_day)
     finally:
         con.close()
+        spill.cleanup()
     return SilverResult(
         mode=contract.silver.mode,
         window_start=first,
