@@ -65,15 +65,21 @@ def pipeline_section() -> str:
     lines = [
         "## One partition against hand-written DuckDB",
         "",
-        "| orders a day | landing rows read | platform / baseline | orchestration share | peak RSS (upper bound) | date, machine |",
-        "|---|---|---|---|---|---|",
+        "| orders a day | landing rows read | platform / baseline | in CPU time | orchestration share | run's peak RSS | date, machine |",
+        "|---|---|---|---|---|---|---|",
     ]
     for size, run in sorted(by_size.items()):
         rows = sum(run["rows_read"].values())
         share = run.get("orchestration_s", 0) / run["platform_s"]
-        rss = f"{run['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in run else "-"
+        cpu = f"{run['ratio_cpu_platform_to_baseline']:.2f}x" if "ratio_cpu_platform_to_baseline" in run else "-"
+        memory = run.get("run_memory")
+        rss = (
+            f"{memory['run_peak_rss_mib']:,.0f} MiB (dbt {memory['dbt_peak_rss_mib']:,.0f})"
+            if memory
+            else f"< {run['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in run else "-"
+        )
         lines.append(
-            f"| {size:,} | {rows:,} | **{run['ratio_platform_to_baseline']:.2f}x** | {share:.0%} | {rss} | "
+            f"| {size:,} | {rows:,} | **{run['ratio_platform_to_baseline']:.2f}x** | {cpu} | {share:.0%} | {rss} | "
             f"{run.get('date', '-')}, {run.get('machine', '-')} |"
         )
     largest = by_size[max(by_size)]
@@ -150,8 +156,20 @@ def defs_section() -> str:
     return "\n".join(lines)
 
 
+def helper_section(name: str) -> str:
+    """A benchmark's own section (``bench/sections/<name>.py``) rendered from its results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_section_{name}", HERE / "sections" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.section(newest(name))
+
+
 def main() -> None:
-    text = "\n".join([HEADER, pipeline_section(), merge_section(), defs_section(), NOT_YET])
+    sections = [helper_section(name) for name in ("backfill", "plain_dbt", "tpch")]
+    text = "\n".join([HEADER, pipeline_section(), *sections, merge_section(), defs_section(), NOT_YET])
     (HERE / "README.md").write_text(text)
     print(f"wrote {HERE / 'README.md'}")
 
