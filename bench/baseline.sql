@@ -39,9 +39,9 @@ FROM read_csv({orders_files}, header = true, all_varchar = true, filename = true
               strict_mode = true, store_rejects = true);
 
 CREATE OR REPLACE TEMP TABLE orders_staged AS
-WITH firsts AS (SELECT filename, min(_n) AS first_n FROM orders_raw GROUP BY 1),
+WITH firsts AS (SELECT filename, min(_n) AS first_n, arrival(filename) AS _arrival_date FROM orders_raw GROUP BY 1),
 dated AS (
-    SELECT r.*, _n - first_n + 1 AS _row_number, arrival(r.filename) AS _arrival_date,
+    SELECT r.*, _n - first_n + 1 AS _row_number, _arrival_date,
            CAST(TRY_CAST(ordered_at AS TIMESTAMPTZ) AS DATE) AS _event_date
     FROM orders_raw r JOIN firsts USING (filename)
 ),
@@ -93,9 +93,10 @@ SELECT DISTINCT customer_email AS token, clear_email AS value FROM orders_staged
 -- bronze customers (JSON lines)
 CREATE OR REPLACE TEMP TABLE customers_staged AS
 WITH files AS (SELECT filename, string_split(content, chr(10)) AS lines FROM read_text({customers_files})),
-numbered AS (SELECT filename, unnest(lines) AS line, generate_subscripts(lines, 1) AS _n FROM files),
+numbered AS (SELECT filename, arrival(filename) AS _arrival_date, unnest(lines) AS line,
+                    generate_subscripts(lines, 1) AS _n FROM files),
 parsed AS (
-    SELECT filename, arrival(filename) AS _arrival_date, line, _n, json_valid(line) AS ok,
+    SELECT filename, _arrival_date, line, _n, json_valid(line) AS ok,
            CASE WHEN json_valid(line) THEN line END AS j
     FROM numbered WHERE trim(line) <> ''
 ),

@@ -92,14 +92,16 @@ print(json.dumps({
 """
 
 
-def _memory_run(snapshot: Path, targets: dict[str, Path], env: dict[str, str], day: date) -> dict:
+def _memory_run(
+    snapshot: Path, targets: dict[str, Path], env: dict[str, str], day: date, memory_limit: str
+) -> dict:
     """The partition's run alone in a fresh interpreter: its peak RSS is the run's, not the
     benchmark's (generation and earlier runs excluded). dbt runs as its child process."""
     _restore(snapshot, targets)
     print("  memory run (fresh process) ...", flush=True)
     done = subprocess.run(
         [sys.executable, "-c", _MEMORY_RUN, day.isoformat()],
-        env=env,
+        env={**env, "LAKEHOUSE_DUCKDB_MEMORY_LIMIT": memory_limit},
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -107,6 +109,7 @@ def _memory_run(snapshot: Path, targets: dict[str, Path], env: dict[str, str], d
     )
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["bound_mib"] = 2048
+    measured["duckdb_memory_limit"] = memory_limit or "DuckDB's default"
     print(
         f"  run peak RSS {measured['run_peak_rss_mib']:,.0f} MiB, dbt {measured['dbt_peak_rss_mib']:,.0f} MiB",
         flush=True,
@@ -130,6 +133,11 @@ def main() -> None:
         action="store_true",
         help="run the partition once more in a fresh process and record that process's peak RSS "
         "(and dbt's, its child) against the 2 GiB bound",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default="1GB",
+        help="LAKEHOUSE_DUCKDB_MEMORY_LIMIT for the --memory run ('' for DuckDB's default)",
     )
     args = parser.parse_args()
 
@@ -311,7 +319,7 @@ def main() -> None:
         baseline_cpu.append(cpu)
         print(f"  baseline run {i + 1}: {baseline_times[-1]:.1f} s", flush=True)
 
-    memory = _memory_run(snapshot, lake, env, day) if args.memory else None
+    memory = _memory_run(snapshot, lake, env, day, args.memory_limit) if args.memory else None
 
     load_env = {**env, "LAKEHOUSE_STRICT_CONTRACTS": ""}
     floor = _interpreter_seconds("import dagster, dagster_dbt", load_env, args.repeat + 1)

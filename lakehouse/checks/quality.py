@@ -14,7 +14,7 @@ error on a day where more of its rows fail than that, whatever ``mostly`` lets p
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,7 +108,6 @@ def evaluate_rules(
         return []
     import great_expectations as gx
 
-    frames = _silver_days(contract, silver, days)
     context = _context()
     batches = (
         context.data_sources.add_pandas("silver")
@@ -125,15 +124,15 @@ def evaluate_rules(
     ids = {_identity(e): e.id for e in suite.expectations}
     suite_id = [ids[_identity(expectation)] for _, expectation in expectations]
     results: dict[str, list[DayResult]] = {quality_check_name(rule): [] for rule, _ in expectations}
-    for day in days:
-        batch = batches.get_batch(batch_parameters={"dataframe": frames[day]})
+    for day, frame in _silver_days(contract, silver, days):  # one day's frame in memory at a time
+        batch = batches.get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(
             suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
         )
         by_id = {outcome.expectation_config.id: outcome for outcome in validation.results}
         for (rule, _), expectation_id in zip(expectations, suite_id, strict=True):
             outcome = by_id[expectation_id]
-            results[quality_check_name(rule)].append(_day_result(day, rule, outcome, len(frames[day])))
+            results[quality_check_name(rule)].append(_day_result(day, rule, outcome, len(frame)))
     return [
         CheckOutcome(
             asset_key=key,
@@ -175,40 +174,36 @@ def _selected(contract: SourceContract, columns: list[str]) -> str:
 
 def _silver_days(
     contract: SourceContract, silver: TableLocation, days: Sequence[date | None]
-) -> dict[date | None, Any]:
-    """The rows of each day, as pandas frames of the columns the rules read (day None: all).
-    Each day is its own query (its partition's files only): no frame of the whole window is
-    built and split."""
+) -> Iterator[tuple[date | None, Any]]:
+    """Each day and its rows, as a pandas frame of the columns the rules read (day None: all),
+    in the order of ``days``. Each day is its own query (its partition's files only), made when
+    the caller asks for it: one day's frame is in memory at a time, not the window's."""
     import pandas as pd
 
     columns = _columns(contract)
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    frames = dict.fromkeys(days, empty)
     dated = [d for d in days if d is not None]
     selected = _selected(contract, columns)
+    zone = ZoneInfo(contract.partitions.timezone)
     con = duckdb.connect()
     try:
         if not register_scan(con, "silver", silver, (EVENT_DATE, min(dated), max(dated)) if dated else None):
-            return frames
+            for day in days:
+                yield day, empty
+            return
         con.execute("SET TimeZone = 'UTC'")
-        if list(days) == [None]:
-            frames[None] = con.execute(f"SELECT {selected} FROM silver").df(date_as_object=True)
-            return frames
-        zone = ZoneInfo(contract.partitions.timezone)
-        for day in dated:
-            if contract.silver.mode == "scd2":
+        for day in days:
+            if day is None:
+                query, parameters = f"SELECT {selected} FROM silver", []
+            elif contract.silver.mode == "scd2":
                 day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
-                frames[day] = con.execute(
-                    f"SELECT {selected} FROM silver WHERE valid_from < ? AND (valid_to IS NULL OR valid_to >= ?)",
-                    [day_end, day_end],
-                ).df(date_as_object=True)
+                query = f"SELECT {selected} FROM silver WHERE valid_from < ? AND (valid_to IS NULL OR valid_to >= ?)"
+                parameters = [day_end, day_end]
             else:
-                frames[day] = con.execute(f"SELECT {selected} FROM silver WHERE {EVENT_DATE} = ?", [day]).df(
-                    date_as_object=True
-                )
+                query, parameters = f"SELECT {selected} FROM silver WHERE {EVENT_DATE} = ?", [day]
+            yield day, con.execute(query, parameters).df(date_as_object=True)
     finally:
         con.close()
-    return frames
 
 
 def _day_result(day: date | None, rule: QualityRule, outcome, rows: int) -> DayResult:
