@@ -253,7 +253,8 @@ def main() -> None:
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         if materialization.asset_key.path[0] == "bronze" and "rows_read" in materialization.metadata:
-            bronze_rows[materialization.asset_key.path[-1]] = materialization.metadata["rows_read"].value
+            name = materialization.asset_key.path[-1]  # one materialisation per day the run rewrote
+            bronze_rows[name] = bronze_rows.get(name, 0) + materialization.metadata["rows_read"].value
 
     import duckdb
 
