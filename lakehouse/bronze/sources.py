@@ -149,7 +149,10 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
     def field_text(name: str) -> str:
         return f"(_text->>{literal('$.' + ident(name))})"
 
-    raw_columns = ", ".join(f"CASE WHEN _parsed THEN {field_text(n)} END AS {raw(n)}" for n in names)
+    # Every declared field in one pass over the line (a path list parses the JSON once; one
+    # ``->>`` a field parsed it once per field: 4x the cost at nine fields).
+    paths = "[" + ", ".join(literal("$." + ident(n)) for n in names) + "]"
+    raw_columns = ", ".join(f"_fields[{i}] AS {raw(n)}" for i, n in enumerate(names, start=1))
     # Undeclared keys: the line minus every declared key (JSON merge patch deletes null members).
     without_declared = (
         f"json_merge_patch(_text, json_object({', '.join(f'{literal(n)}, NULL' for n in names)}))"
@@ -202,8 +205,9 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
                         WHEN _json_type <> 'OBJECT' THEN 'not a JSON object (found ' || lower(_json_type) || ')'
                    END AS _parse_error
             FROM typed_json
-        )
-        SELECT _line, _line AS _row_number, _text, _parsed, _parse_error, {raw_columns} FROM parsed
+        ),
+        fields AS (SELECT *, CASE WHEN _parsed THEN json_extract_string(_text, {paths}) END AS _fields FROM parsed)
+        SELECT _line, _line AS _row_number, _text, _parsed, _parse_error, {raw_columns} FROM fields
     """
     # A raw NUL makes the line invalid JSON already; an escaped one (\u0000, not preceded by an
     # escaping backslash) decodes to a NUL inside a value.
@@ -212,5 +216,9 @@ def jsonl_source(contract: SourceContract, file: LandingFile) -> SourceQuery:
         f"CASE WHEN _parsed AND regexp_matches(_text, {escaped_nul}) THEN 'a value (escaped as \\u0000)' END"
     )
     return SourceQuery(
-        sql=sql, record=record, redacted=redacted, rescued=f"({extras})::VARCHAR", nul_field=nul_field
+        sql=sql,
+        record=record,
+        redacted=redacted,
+        rescued=f"({extras})::VARCHAR",
+        nul_field=nul_field,
     )
