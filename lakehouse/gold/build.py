@@ -67,7 +67,18 @@ def build_gold(
     yield from emit(context, gold)
     error = invocation.get_error()
     if error is not None:
-        raise error
+        raise error  # the run's target folder stays, for whoever reads why
+    remove_run_target(invocation.target_path, project)
+
+
+def remove_run_target(run_target: Path, project: DbtProject) -> None:
+    """Delete the folder dagster-dbt made for this run (1-2 MB of compiled SQL, manifest and run
+    results): everything in it was read, and one per run piled up without end. Only a folder
+    inside the project's target path is removed."""
+    base = (Path(project.project_dir) / project.target_path).resolve()
+    folder = Path(run_target).resolve()
+    if folder.parent == base and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def add_pii_columns(

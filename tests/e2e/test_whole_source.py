@@ -174,3 +174,18 @@ def test_a_new_delivery_replaces_the_table_whole(lakehouse) -> None:
     again = materialize_range(defs, END, END, instance=instance, selection=["silver/currencies"])
     silver = next(e for e in again.get_asset_materialization_events())
     assert silver.materialization.metadata["rows_inserted"].value == 0  # unchanged: nothing committed
+
+
+def test_a_successful_gold_step_leaves_no_run_folder_in_the_dbt_target(lakehouse) -> None:
+    """dagster-dbt makes a target folder per run (1-2 MB); once read it is removed, so a daily
+    deployment's dbt project does not grow by one folder a run."""
+    settings, _, _, first = lakehouse
+    assert first.success
+    target = Path(settings.dbt_project_dir) / "target"
+    assert (target / "manifest.json").exists()
+    assert (
+        sorted(
+            p.name for p in target.iterdir() if p.name.startswith(("gold_dbt_models-", "gold_dbt_tables-"))
+        )
+        == []
+    )
