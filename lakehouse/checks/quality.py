@@ -193,8 +193,9 @@ def _silver_days(
             return
         con.execute("SET TimeZone = 'UTC'")
         for day in days:
+            parameters: list[object] = []
             if day is None:
-                query, parameters = f"SELECT {selected} FROM silver", []
+                query = f"SELECT {selected} FROM silver"
             elif contract.silver.mode == "scd2":
                 day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
                 query = f"SELECT {selected} FROM silver WHERE valid_from < ? AND (valid_to IS NULL OR valid_to >= ?)"
