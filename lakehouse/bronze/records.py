@@ -15,7 +15,7 @@ hashing, tokenising) is paid only for the rows of the days the run writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
@@ -116,11 +116,15 @@ def stage_file(
         source = (csv_source if fmt == "csv" else parquet_source)(contract, file, layout)
 
     before = scalar(con, f"SELECT count(*) FROM {STAGED}")
-    if source.staged_first:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FILE_ROWS} AS {source.sql}")
-        source = replace(source, sql=f"SELECT * FROM {_FILE_ROWS}")
     try:
-        con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, start, end)}")
+        if source.staged_first:  # only the rows of the run's days, attributed, with their numbers
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_FILE_ROWS} AS {_attributed_sql(contract, file, source, start, end)}"
+            )
+            wanted = f"SELECT * FROM {_FILE_ROWS}"
+        else:
+            wanted = _attributed_sql(contract, file, source, start, end)
+        con.execute(f"INSERT INTO {STAGED} BY NAME {_typed_select(contract, file, source, wanted)}")
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_FILE_ROWS}")
     if layout is not None and fmt == "csv" and start <= file.arrival_date <= end:
@@ -174,28 +178,55 @@ def _reasons(column: Column) -> list[str]:
     return reasons
 
 
-def _typed_select(
-    contract: SourceContract, file: LandingFile, source: SourceQuery, start: date, end: date
-) -> str:
-    """Attribute each row to a day, keep the days ``start..end``, cast, and explain failures."""
+def _windows(contract: SourceContract, file: LandingFile) -> tuple[date, date, date]:
+    """The earliest and latest event dates a file's rows may have (within lookback, at most a day
+    early), and the fallback day of those outside it or unreadable: the file's arrival day, or
+    the source's last day for a file delivered after it (a late file of a finished source)."""
     partitions = contract.partitions
-    # A row's fallback day (unreadable or out-of-window event time): its file's arrival day, or
-    # the source's last day for a file delivered after it (a late file of a finished source).
     fallback = min(file.arrival_date, partitions.end) if partitions.end else file.arrival_date
     if contract.event_time_column is None:  # dated by arrival: the file's day, never late or early
-        earliest = latest = file.arrival_date
+        return file.arrival_date, file.arrival_date, fallback
+    earliest = max(file.arrival_date - timedelta(days=partitions.lookback_days), partitions.start)
+    latest = file.arrival_date + timedelta(days=EARLY_TOLERANCE_DAYS)
+    if partitions.end:
+        latest = min(latest, partitions.end)
+    return earliest, latest, fallback
+
+
+def _attributed_sql(
+    contract: SourceContract, file: LandingFile, source: SourceQuery, start: date, end: date
+) -> str:
+    """The file's rows of days ``start..end``, each with its event date and the day it belongs
+    to. Decided from the event time alone, before any costly typing."""
+    earliest, latest, fallback = _windows(contract, file)
+    if contract.event_time_column is None:
         dated = f"SELECT source.*, {literal(file.arrival_date)} AS {EVENT_DATE} FROM source"
-        timing = "NULL"
     else:
-        earliest = max(file.arrival_date - timedelta(days=partitions.lookback_days), partitions.start)
-        latest = file.arrival_date + timedelta(days=EARLY_TOLERANCE_DAYS)
-        if partitions.end:
-            latest = min(latest, partitions.end)
         event = contract.column_map[contract.event_time_column]
         dated = (
             f"SELECT source.*, CAST(TRY_CAST({raw(event.name)} AS {event.column_type.duckdb}) AS DATE) "
             f"AS {EVENT_DATE} FROM source"
         )
+    return f"""
+        WITH source AS ({source.sql}),
+        dated AS ({dated}),
+        attributed AS (
+            SELECT dated.*,
+                   CASE WHEN {day_range(EVENT_DATE, earliest, latest)} THEN {EVENT_DATE}
+                        ELSE {literal(fallback)} END AS _partition_date
+            FROM dated
+        )
+        SELECT * FROM attributed WHERE {day_range("_partition_date", start, end)}
+    """
+
+
+def _typed_select(contract: SourceContract, file: LandingFile, source: SourceQuery, wanted_sql: str) -> str:
+    """Cast the wanted rows (``_attributed_sql``'s) and explain failures."""
+    partitions = contract.partitions
+    earliest, latest, _ = _windows(contract, file)
+    if contract.event_time_column is None:
+        timing = "NULL"
+    else:
         after_end = (
             f"WHEN {EVENT_DATE} > {literal(partitions.end)} THEN 'after end: event date ' || {EVENT_DATE} "
             f"|| ' is after the source''s partitions.end {partitions.end}' "
@@ -219,15 +250,7 @@ def _typed_select(
         f", {clear_value(contract, n, raw(n))} AS {clear_column(n)}" for n in contract.tokenized_columns
     )
     return f"""
-        WITH source AS ({source.sql}),
-        dated AS ({dated}),
-        attributed AS (
-            SELECT dated.*,
-                   CASE WHEN {day_range(EVENT_DATE, earliest, latest)} THEN {EVENT_DATE}
-                        ELSE {literal(fallback)} END AS _partition_date
-            FROM dated
-        ),
-        wanted AS (SELECT * FROM attributed WHERE {day_range("_partition_date", start, end)}),
+        WITH wanted AS ({wanted_sql}),
         typed AS (
             SELECT wanted.*,
                    {", ".join(f"{_typed(contract, c)} AS {ident(c.name)}" for c in contract.stored_columns)}{clears}
