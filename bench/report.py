@@ -75,8 +75,9 @@ MEMORY = """\
 The goal: at most 2 GiB for a day of 5 M rows. **Not met.** Measured 2026-12-02 (`--memory`,
 the daily run alone in a fresh process, `ru_maxrss`), at 1 M orders a day, whose run restates
 three days (about 3 M order rows and 156 k customer rows): **5,431 MiB** with DuckDB's default
-(up to 80 % of memory), **3,057 MiB** with `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB`, past which the
-steps' DuckDB spills to their temporary folders. The issue's figure before this work: 6.9 GB for
+(up to 80 % of memory), about **3.1 GiB** with `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` (the table
+above; 3,057 MiB in a second run), past which the steps' DuckDB spills to their temporary
+folders. The issue's figure before this work: 6.9 GB for
 a day of 2 M orders and 1 M customer rows.
 
 What holds it: first DuckDB's staging of the whole window (bronze's staged rows, silver's batch,
