@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the engines load only when a run needs them, not with the d
     from lakehouse.silver.build import SilverResult
 
 RUN_TOTALS = "run_totals"  # the run-level numbers, as one JSON entry
+# The run's tables (a row per day, a line per file) that grow with the run's range.
+RUN_TABLES = ("per_day", "files")
+RUN_TABLES_MAX_DAYS = 31
 RESTATED_BY = "restated_by_run_for"  # on a lookback day's materialisation: the run's first day
 
 # Per-day check figures put on the day's materialisation (so they plot by partition, which the
@@ -168,6 +171,22 @@ def silver_metadata(result: SilverResult) -> dict[str, Any]:
     if result.flag_summary.counts:
         metadata["flags"] = dg.MetadataValue.json(result.flag_summary.counts)
     return metadata
+
+
+def move_run_tables(
+    metadata: dict[str, Any], per_day: dict[date, dict[str, Any]]
+) -> dict[date, dict[str, Any]]:
+    """A run's step metadata is copied onto every day's materialisation. For a run over more than
+    ``RUN_TABLES_MAX_DAYS`` days, its tables (a row per day, a line per file) move to its last
+    day's alone: a year's backfill otherwise wrote them 365 times, each a year long, and they were
+    40 % of its event log (``bench/backfill.py``). Each day keeps its own counts either way."""
+    if len(per_day) <= RUN_TABLES_MAX_DAYS:
+        return per_day
+    last = max(per_day)
+    moved = {name: metadata.pop(name) for name in RUN_TABLES if name in metadata}
+    if moved:
+        metadata["run_tables"] = f"on the materialisation of {last}, the run's last day"
+    return {**per_day, last: {**per_day[last], **moved}}
 
 
 def as_whole_table(metadata: dict[str, Any], rows: int) -> dict[str, Any]:

@@ -18,7 +18,13 @@ from typing import Any
 
 import dagster as dg
 
-from lakehouse.assets.metadata import as_whole_table, bronze_days, bronze_metadata, record_days
+from lakehouse.assets.metadata import (
+    as_whole_table,
+    bronze_days,
+    bronze_metadata,
+    move_run_tables,
+    record_days,
+)
 from lakehouse.assets.partitions import partition_window
 from lakehouse.bronze import dead_letters
 from lakehouse.bronze.ingest import BronzeResult, LandingReadError, PairWriteError, ingest_planned
@@ -141,10 +147,11 @@ def materialize_bronze(
     outcomes = with_metadata(
         _checks(plan, result, breaker, key, bronze, quarantine), contract_version=loaded.version
     )
-    if contract.partitions.partitioned:
-        record_days(context, key, bronze_days(result, outcomes), multi_asset=True)
     extracted = extraction.metadata() if extraction is not None else {}
     metadata = {**bronze_metadata(result), **_receipt(result, repaired), **extracted}
+    if contract.partitions.partitioned:
+        per_day = move_run_tables(metadata, bronze_days(result, outcomes))
+        record_days(context, key, per_day, multi_asset=True)
     if not contract.partitions.partitioned:
         metadata = as_whole_table(metadata, result.rows_written)
     yield dg.MaterializeResult(asset_key=key, metadata=metadata)

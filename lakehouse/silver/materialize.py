@@ -11,7 +11,13 @@ from typing import Any
 
 import dagster as dg
 
-from lakehouse.assets.metadata import as_whole_table, record_days, silver_days, silver_metadata
+from lakehouse.assets.metadata import (
+    as_whole_table,
+    move_run_tables,
+    record_days,
+    silver_days,
+    silver_metadata,
+)
 from lakehouse.assets.partitions import partition_window
 from lakehouse.bronze.pii_keys import FINGERPRINT
 from lakehouse.checks.outcome import report, with_metadata
@@ -94,8 +100,9 @@ def materialize_silver(
     outcomes = with_metadata(outcomes, contract_version=loaded.version)
     if days and not whole:
         counts = rows_and_flagged_per_day(silver, days[0], days[-1])
-        record_days(context, key, silver_days(counts, outcomes), multi_asset=True)
     metadata = {**silver_metadata(result), **receipt}
+    if days and not whole:
+        record_days(context, key, move_run_tables(metadata, silver_days(counts, outcomes)), multi_asset=True)
     if whole:
         metadata = as_whole_table(metadata, sum(result.rows_by_day.values()))
     yield dg.MaterializeResult(asset_key=key, metadata=metadata)
