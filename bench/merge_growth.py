@@ -81,6 +81,7 @@ def main() -> None:
     from lakehouse.bronze.ingest import ingest_range
     from lakehouse.contracts.loader import load_contract
     from lakehouse.demo.generate import generate
+    from lakehouse.privacy.vault import TokenVault, vault_location
     from lakehouse.silver.build import build_range
     from lakehouse.tables.location import TableLocation
 
@@ -101,6 +102,7 @@ def main() -> None:
             quarantine=TableLocation(str(quarantine)),
             pii_key="bench-key",
             run_id="bench",
+            vault=TokenVault(vault_location(str(work / "vault")), "bench-vault-key"),
         )
         silver = work / "silver"
         for size in sizes:
