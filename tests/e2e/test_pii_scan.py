@@ -66,4 +66,6 @@ def test_the_demo_stores_no_personal_value_in_clear_anywhere(tmp_path: Path) -> 
     control, _ = scan(files_under(Path(settings.landing_root)), values)  # the scan does find them
     assert {hit.needle for hit in control} == values
     hits, count = scan(written, values)
-    assert count > 50 and not hits, "\n".join(map(str, hits[:20]))
+    # Delta files and logs, the vault, the warehouse, the instance, the dbt artefacts this run
+    # wrote (a successful gold step removes its own run folder, so fewer of those than before)
+    assert count > 30 and not hits, "\n".join(map(str, hits[:20]))
