@@ -32,9 +32,10 @@ class SourceQuery:
     # Where a NUL byte sits ("field x"), or NULL: such a row is malformed (a NUL
     # is no character of any text a source means, and would end up inside a token).
     nul_field: str = "NULL::VARCHAR"
-    # Stage the read (raw text and row numbers) in a table before typing it: the row numbers of a
-    # CSV come from a window over the scan, and a window keeps every operator after it on one
-    # thread; typed from a table, the casts and hashes run on every core (2.0x on 2 cores).
+    # Stage the read (the raw text of the run's days' rows, with row numbers and days) in a table
+    # before typing it: a CSV's row numbers come from a window over the scan, and a window keeps
+    # every operator after it on one thread; typed from a table, the casts and hashes run on every
+    # core (a 1 M-row file: 6.8 s in one query, 0.8 s staged plus 3.4 s typed, on 2 cores).
     staged_first: bool = False
 
 

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from lakehouse.tables.duckdb_s3 import register_s3
 from lakehouse.tables.location import TableLocation
+from lakehouse.tables.sql import ident, literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -30,14 +31,6 @@ if TYPE_CHECKING:
 
 class ScanError(Exception):
     """A Delta table DuckDB cannot read as its log says (a partition folder that disagrees)."""
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
@@ -61,8 +54,11 @@ def check_partition_folders(location: TableLocation, actions: pa.Table, partitio
 
 
 def _in_days(value: object, first: date, last: date) -> bool:
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)) if value is not None else None
-    return day is not None and first <= day <= last
+    """A partition value from the log (a date, or its ISO text) within ``first..last``."""
+    if value is None:
+        return False
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return first <= day <= last
 
 
 def table_scan_sql(
@@ -90,18 +86,18 @@ def table_scan_sql(
     root = location.uri.removeprefix("file://").rstrip("/")
     files = [f"{root}/{unquote(path)}" for path in actions.column("path").to_pylist()]
     if not files:  # no file (an empty table, or no row of those days): the columns, no rows
-        columns = ", ".join(f"CAST(NULL AS {types[c]}) AS {_quote(c)}" for c in schema.names)
+        columns = ", ".join(f"CAST(NULL AS {types[c]}) AS {ident(c)}" for c in schema.names)
         return f"SELECT {columns} WHERE false"
-    hive_types = ", ".join(f"{_literal(c)}: {types[c]}" for c in partitions)
+    hive_types = ", ".join(f"{literal(c)}: {types[c]}" for c in partitions)
     scan = (
-        f"read_parquet([{', '.join(_literal(f) for f in files)}], union_by_name = true, "
+        f"read_parquet([{', '.join(literal(f) for f in files)}], union_by_name = true, "
         f"hive_partitioning = {'true' if partitions else 'false'}"
         + (f", hive_types = {{{hive_types}}}" if partitions else "")
         + ")"
     )
     present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
     columns = ", ".join(
-        _quote(c) if c in present else f"CAST(NULL AS {types[c]}) AS {_quote(c)}" for c in schema.names
+        ident(c) if c in present else f"CAST(NULL AS {types[c]}) AS {ident(c)}" for c in schema.names
     )
     return f"SELECT {columns} FROM {scan}"
 
@@ -117,5 +113,5 @@ def register_scan(
     table = location.open()
     if table is None:
         return False
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS {table_scan_sql(con, location, table, days)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS {table_scan_sql(con, location, table, days)}")
     return True
