@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -29,6 +29,9 @@ from lakehouse.contracts.schema import EVENT_DATE
 from lakehouse.tables.location import TableLocation
 from lakehouse.tables.scan import register_scan
 from lakehouse.tables.sql import ident
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 EXAMPLES = 5
 
@@ -100,10 +103,16 @@ def _context():
 
 
 def evaluate_rules(
-    contract: SourceContract, silver: TableLocation, days: Sequence[date | None], key: dg.AssetKey
+    contract: SourceContract,
+    silver: TableLocation,
+    days: Sequence[date | None],
+    key: dg.AssetKey,
+    *,
+    table: DeltaTable | None = None,
 ) -> list[CheckOutcome]:
     """One outcome per rule, with a result for every day in ``days`` (``[None]``: one result
-    for the whole table, a source refreshed whole)."""
+    for the whole table, a source refreshed whole). ``table``: silver as the step's write left
+    it, else opened here."""
     if not contract.quality or not days:
         return []
     import great_expectations as gx
@@ -124,7 +133,7 @@ def evaluate_rules(
     ids = {_identity(e): e.id for e in suite.expectations}
     suite_id = [ids[_identity(expectation)] for _, expectation in expectations]
     results: dict[str, list[DayResult]] = {quality_check_name(rule): [] for rule, _ in expectations}
-    for day, frame in _silver_days(contract, silver, days):  # one day's frame in memory at a time
+    for day, frame in _silver_days(contract, silver, table, days):  # one day's frame in memory at a time
         batch = batches.get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(
             suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
@@ -173,7 +182,7 @@ def _selected(contract: SourceContract, columns: list[str]) -> str:
 
 
 def _silver_days(
-    contract: SourceContract, silver: TableLocation, days: Sequence[date | None]
+    contract: SourceContract, silver: TableLocation, table: DeltaTable | None, days: Sequence[date | None]
 ) -> Iterator[tuple[date | None, Any]]:
     """Each day and its rows, as a pandas frame of the columns the rules read (day None: all),
     in the order of ``days``. Each day is its own query (its partition's files only), made when
@@ -187,7 +196,8 @@ def _silver_days(
     zone = ZoneInfo(contract.partitions.timezone)
     con = duckdb.connect()
     try:
-        if not register_scan(con, "silver", silver, (EVENT_DATE, min(dated), max(dated)) if dated else None):
+        window = (EVENT_DATE, min(dated), max(dated)) if dated else None
+        if not register_scan(con, "silver", silver, window, table=table):
             for day in days:
                 yield day, empty
             return

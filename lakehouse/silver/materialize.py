@@ -28,7 +28,6 @@ from lakehouse.checks.whole import whole_table
 from lakehouse.contracts.loader import LoadedContract
 from lakehouse.days import days_between, restated_days
 from lakehouse.silver.build import build_range, build_whole
-from lakehouse.silver.day_counts import rows_and_flagged_per_day
 from lakehouse.tables.history import latest_with
 
 
@@ -94,14 +93,16 @@ def materialize_silver(
         "keys" if contract.silver.mode == "scd2" else "rows",
     )
     if whole:  # one result per check for the table
-        outcomes = [*evaluate_rules(contract, silver, [None], key), whole_table(reconciled)]
+        outcomes = [
+            *evaluate_rules(contract, silver, [None], key, table=result.table),
+            whole_table(reconciled),
+        ]
     else:
-        outcomes = [*evaluate_rules(contract, silver, days, key), reconciled]
+        outcomes = [*evaluate_rules(contract, silver, days, key, table=result.table), reconciled]
     outcomes = with_metadata(outcomes, contract_version=loaded.version)
-    if days and not whole:
-        counts = rows_and_flagged_per_day(silver, days[0], days[-1])
     metadata = {**silver_metadata(result), **receipt}
     if days and not whole:
+        counts = {day: (result.rows_by_day[day], result.flagged_by_day[day]) for day in days}
         record_days(context, key, move_run_tables(metadata, silver_days(counts, outcomes)), multi_asset=True)
     if whole:
         metadata = as_whole_table(metadata, sum(result.rows_by_day.values()))

@@ -71,13 +71,20 @@ def added_columns(location: TableLocation, schema: pa.Schema) -> list[str]:
     return check_schema(location, table, schema) if table is not None else []
 
 
-def evolve_columns(location: TableLocation, schema: pa.Schema, metadata: Mapping[str, Any]) -> list[str]:
+def evolve_columns(
+    location: TableLocation,
+    schema: pa.Schema,
+    metadata: Mapping[str, Any],
+    *,
+    table: DeltaTable | None = None,
+) -> list[str]:
     """Add the nullable columns ``schema`` has and the table lacks, in one commit that rewrites no
     data file (old rows read as null); raise ``SchemaMismatchError`` for any other difference.
-    For tables written by MERGE, which cannot merge a schema while writing."""
+    For tables written by MERGE, which cannot merge a schema while writing. ``table``: the table
+    already opened (it is brought to the new version in place), else opened here."""
     from deltalake import Field
 
-    table = location.open()
+    table = table if table is not None else location.open()
     if table is None:
         return []
     added = check_schema(location, table, schema)
@@ -112,14 +119,16 @@ def replace_partitions(
     end: date,
     metadata: Mapping[str, Any],
     add_columns: bool = False,
+    table: DeltaTable | None = None,
 ) -> None:
     """Atomically replace the partitions ``start..end`` (inclusive) with ``data``; with no
     ``partition_column`` (an unpartitioned table, refreshed whole), the whole table.
 
     Partitions in the range that ``data`` has no rows for become empty; partitions outside the
-    range are untouched. Rerunning with the same data writes byte-identical files.
+    range are untouched. Rerunning with the same data writes byte-identical files. ``table``: the
+    table as the caller opened it (it moves to the written version in place), else opened here.
     """
-    table = location.open()
+    table = table if table is not None else location.open()
     write_deltalake(
         table if table is not None else location.target,
         data.cast(schema),

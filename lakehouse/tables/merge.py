@@ -61,15 +61,17 @@ def merge_rows(
     partition_by: list[str] | None,
     window: MergeWindow | None,
     metadata: Mapping[str, Any],
+    table: DeltaTable | None = None,
 ) -> dict[str, int]:
     """Apply ``source`` rows by their ``_op``: 'upsert' (update when a column differs, else insert)
     or 'delete'; return delta-rs's metrics.
 
     Rows match on all ``match`` columns. When those include the partition column, delta-rs reads
     the partitions present in the (materialised) source and skips every other file; ``window``
-    adds literal bounds for the same purpose.
+    adds literal bounds for the same purpose. ``table``: the table as the caller opened it (it
+    moves to the merged version in place), else opened or created here.
     """
-    table = ensure_table(location, schema, partition_by)
+    table = table if table is not None else ensure_table(location, schema, partition_by)
     columns = [f.name for f in schema]
     condition = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in match)
     if window is not None:

@@ -107,10 +107,14 @@ def register_scan(
     name: str,
     location: TableLocation,
     days: tuple[str, date, date] | None = None,
+    *,
+    table: DeltaTable | None = None,
 ) -> bool:
     """Create the temporary view ``name`` over the table's current rows (``days``: only those
-    partitions' files); False, and no view, when there is no table."""
-    table = location.open()
+    partitions' files); False, and no view, when there is no table. ``table``: the table as the
+    caller already opened it (opening reads the whole log: 13 ms at 1,000 files), else opened
+    here."""
+    table = table if table is not None else location.open()
     if table is None:
         return False
     con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS {table_scan_sql(con, location, table, days)}")
