@@ -73,7 +73,7 @@ MEMORY = """\
 ## Peak memory of one partition
 
 The goal: at most 2 GiB for a day of 5 M rows. **Not met.** Measured 2026-12-02 (`--memory`,
-the daily run alone in a fresh process, `ru_maxrss`), at 1 M orders a day, whose run restates
+the daily run alone in a fresh process, its `VmHWM`), at 1 M orders a day, whose run restates
 three days (about 3 M order rows and 156 k customer rows): **5,431 MiB** with DuckDB's default
 (up to 80 % of memory), about **3.1 GiB** with `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` (the table
 above; 3,057 MiB in a second run), past which the steps' DuckDB spills to their temporary
@@ -86,17 +86,34 @@ silver's changed rows handed to delta-rs's MERGE as one Arrow table (delta-rs ma
 source to prune the target's files by the source's days), delta-rs's own buffers, and a day's
 pandas frame for great-expectations (one day at a time now, not the window's three). Tried and
 not taken: streaming the MERGE source (`streamed_exec=True`); delta-rs then derives no pruning
-from the source and scanned every file of the window (a test caught it). The 5 M-row figures
-(one partition, and its memory) were not run this session: generating 5 M orders a day for the
-six arrival days a run reads had not finished after 15 minutes.
+from the source and scanned every file of the window (a test caught it).
+
+At 5 M orders a day (2026-12-02, `bench/pipeline.py --rows-per-day 5000000 --memory`; landing
+generated in 736 s now that the generator holds a line per order) the run never reached its
+timed part. The untimed run that fills the lookback days (2026-03-08..09, restating from
+03-06: 17.2 M bronze order rows, 0.77 M customer rows) was killed by the kernel at 24 GiB with
+DuckDB's default memory, in `silver__orders`. With `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` the
+process peaked (its RSS sampled every 5 s), by step: `bronze__customers` 1.4 GiB, `bronze__orders` 4.2 GiB,
+`silver__customers` 1.7 GiB, `silver__orders` **11.2 GiB** (5.6x the bound), while delta-rs's
+MERGE of 17.0 M rows ran (its threads busy, DuckDB's 1 GB spilled 19 GB to the step's
+folder): about 690 bytes a merged row, held by the diff as one Arrow table and delta-rs's
+materialised copy of it. The MERGE committed; the step then failed in DuckDB, out of memory
+under the 1 GB cap, in the merge reconciliation query (`reconcile_merge.sql`, two
+`IN (SELECT _sk FROM merged)` filters over 17 M keys), so the run stopped there with a clear
+error and silver at the merged version (a rerun is idempotent). What would meet the bound: the
+MERGE fed in bounded pieces (delta-rs takes one source per commit, so one commit a day of the
+window would give up the run's single commit) or a streamed source whose partition pruning
+comes from the window's literal bounds alone, and a reconciliation that spills; neither is
+built.
 
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- One partition at 5 M orders a day, and its run's peak memory against the 2 GiB bound
-  (`bench/run` runs both; see above).
+- One partition at 5 M orders a day against the baseline: its run does not complete on this
+  machine (see the memory section: the silver MERGE peaks at 11.2 GiB under a 1 GB DuckDB cap,
+  and the kernel kills it at DuckDB's default).
 """
 
 
