@@ -255,9 +255,7 @@ def _orders_for_day(
         seconds = rng.randrange(86400)
         earliest = customer.signup_at + timedelta(minutes=1)  # whole seconds, UTC
         if earliest > _at(day, seconds):
-            seconds = int((earliest - day_start).total_seconds())
-            if seconds >= 86400:
-                seconds = 86399
+            seconds = min(int((earliest - day_start).total_seconds()), 86399)  # signed up late that day
         quantity = rng.choice(QUANTITIES)
         cents = rng.randrange(499, 25000) * quantity
         status = _status(rng)
