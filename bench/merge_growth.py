@@ -135,13 +135,13 @@ def main() -> None:
                 "table_rows": size * args.rows_per_day,
                 "merge_s": min(times),
                 "inserted": written.inserted,
-                "files_scanned": written.files_scanned,
-                "files_skipped": written.files_skipped,
+                "files_rewritten": written.files_rewritten,
+                "files_untouched": written.files_untouched,
             }
             curve.append(point)
             print(
                 f"  {size:5d} days ({point['table_rows']:>10,} rows): {point['merge_s']:6.2f} s, "
-                f"files scanned {written.files_scanned}, skipped {written.files_skipped}",
+                f"files rewritten {written.files_rewritten}, untouched {written.files_untouched}",
                 flush=True,
             )
     results["curve"] = curve

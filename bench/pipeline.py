@@ -76,19 +76,39 @@ def _restore(snapshot: Path, targets: dict[str, Path]) -> None:
 
 
 _MEMORY_RUN = """
-import json, sys
+import json, sys, threading, time
 from datetime import date
 import dagster as dg
 from lakehouse.platform import build_definitions
 from lakehouse.runs import materialize_range
 from lakehouse.settings import Settings
+
+def status_kib(field):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(field))
+
+samples, done = [], threading.Event()
+def sample():  # the resident set every 0.2 s, to attribute the peak to a step
+    while not done.wait(0.2):
+        samples.append((time.time(), status_kib("VmRSS:")))
+threading.Thread(target=sample, daemon=True).start()
 day = date.fromisoformat(sys.argv[1])
-materialize_range(build_definitions(Settings.from_env()), day, day, instance=dg.DagsterInstance.get(),
-                  console_log_level="ERROR")
+instance = dg.DagsterInstance.get()
+result = materialize_range(build_definitions(Settings.from_env()), day, day, instance=instance,
+                           console_log_level="ERROR")
+done.set()
+began, steps = {}, {}
+for entry in instance.all_logs(result.run_id):
+    event = entry.dagster_event
+    if event is None or event.step_key is None:
+        continue
+    if event.event_type_value == "STEP_START":
+        began[event.step_key] = entry.timestamp
+    elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in began:
+        inside = [kib for at, kib in samples if began[event.step_key] <= at <= entry.timestamp]
+        steps[event.step_key] = max(inside, default=0) / 1024
 # VmHWM: this process's own peak since it started. ru_maxrss would not do: a child inherits its
 # parent's high-water mark at the fork, so it reported the benchmark's memory, not the run's.
-peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"run_peak_rss_mib": peak_kib / 1024}))
+print(json.dumps({"run_peak_rss_mib": status_kib("VmHWM:") / 1024, "step_peak_rss_mib": steps}))
 """
 
 
@@ -112,6 +132,8 @@ def _memory_run(
     measured["bound_mib"] = 2048
     measured["duckdb_memory_limit"] = memory_limit or "DuckDB's default"
     print(f"  run peak RSS {measured['run_peak_rss_mib']:,.0f} MiB", flush=True)
+    for step, mib in measured["step_peak_rss_mib"].items():
+        print(f"    {step}: {mib:,.0f} MiB", flush=True)
     return measured
 
 

@@ -193,13 +193,13 @@ def merge_section() -> str:
         "",
         f"One day's merge, fixed batch, {run.get('date', '-')}, {run.get('machine', '-')}:",
         "",
-        "| days of history | table rows | time / smallest table | files skipped |",
+        "| days of history | table rows | time / smallest table | files untouched |",
         "|---|---|---|---|",
     ]
     for point in curve:
         lines.append(
             f"| {point['history_days']:,} | {point['table_rows']:,} | **{point['merge_s'] / smallest:.2f}x** | "
-            f"{point['files_skipped']:,} |"
+            f"{point.get('files_untouched', point.get('files_skipped', 0)):,} |"
         )
     lines += [
         "",

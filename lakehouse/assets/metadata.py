@@ -160,8 +160,8 @@ def silver_metadata(result: SilverResult) -> dict[str, Any]:
                 "rows_updated": result.written.updated,
                 "rows_deleted": result.written.deleted,
                 "rows_flagged": result.flag_summary.flagged_rows,
-                "target_files_scanned": result.written.files_scanned,
-                "target_files_skipped": result.written.files_skipped,
+                "files_rewritten": result.written.files_rewritten,
+                "files_untouched": result.written.files_untouched,
             }
         ),
         "per_day": dg.MetadataValue.md(

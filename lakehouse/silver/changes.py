@@ -1,9 +1,9 @@
 """What a merge actually has to do: the new or changed rows, and the rows to delete.
 
-delta-rs pays for every source row it joins against the target. Silver re-merges a whole
-lookback window on every run, and almost all of it is unchanged, so the diff is taken first in
-DuckDB against the window's current rows (read with partition pruning); the MERGE then receives
-only the rows that differ, usually one day's new rows and a few late ones.
+Silver re-merges a whole lookback window on every run, and almost all of it is unchanged, so the
+diff is taken first in DuckDB against the window's current rows (read with partition pruning):
+only the days it touches are rewritten (merge mode) and only its versions merged (scd2), usually
+one day's new rows and a few late ones.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Arrow dataset to DuckDB, which opens only the files of the requested days.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,7 @@ import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from lakehouse.tables.location import TableLocation
-from lakehouse.tables.sql import day_range
+from lakehouse.tables.sql import day_range, literal
 
 
 class SchemaMismatchError(RuntimeError):
@@ -128,13 +128,62 @@ def replace_partitions(
     range are untouched. Rerunning with the same data writes byte-identical files. ``table``: the
     table as the caller opened it (it moves to the written version in place), else opened here.
     """
+    _overwrite(
+        location,
+        data,
+        schema=schema,
+        partition_column=partition_column,
+        predicate=day_range(partition_column, start, end) if partition_column else None,
+        metadata=metadata,
+        add_columns=add_columns,
+        table=table,
+    )
+
+
+def replace_days(
+    location: TableLocation,
+    data: pa.RecordBatchReader,
+    *,
+    schema: pa.Schema,
+    partition_column: str,
+    days: Sequence[date],
+    metadata: Mapping[str, Any],
+    table: DeltaTable | None = None,
+) -> None:
+    """Atomically replace the partitions of ``days`` (not necessarily contiguous) with ``data``,
+    streamed: delta-rs holds a batch and its open files, never the whole input. delta-rs refuses
+    a row of ``data`` outside those days, and nothing is committed then."""
+    _overwrite(
+        location,
+        data,
+        schema=schema,
+        partition_column=partition_column,
+        predicate=f"{partition_column} IN ({', '.join(literal(d) for d in days)})",
+        metadata=metadata,
+        add_columns=False,
+        table=table,
+    )
+
+
+def _overwrite(
+    location: TableLocation,
+    data: pa.Table | pa.RecordBatchReader,
+    *,
+    schema: pa.Schema,
+    partition_column: str | None,
+    predicate: str | None,
+    metadata: Mapping[str, Any],
+    add_columns: bool,
+    table: DeltaTable | None,
+) -> None:
+    """One commit replacing the rows ``predicate`` selects (all rows without one) with ``data``."""
     table = table if table is not None else location.open()
     write_deltalake(
         table if table is not None else location.target,
         data.cast(schema),
         mode="overwrite",
         partition_by=[partition_column] if partition_column else None,
-        predicate=day_range(partition_column, start, end) if partition_column else None,
+        predicate=predicate,
         schema_mode="merge" if add_columns else None,
         commit_properties=commit_properties(metadata),
         storage_options=None if table is not None else location.storage_options,

@@ -1,15 +1,13 @@
-"""Keyed MERGE into a Delta table, touching only what changed and only where it may live.
+"""Keyed MERGE into a Delta table, touching only what changed.
 
-The merge condition carries the partition column and literal bounds on it when the caller
-knows the window, which lets delta-rs skip every file outside it: the cost follows the window,
-not the table. Rows are updated only when a column actually differs.
+Rows are updated only when a column actually differs. delta-rs materialises a MERGE's source, so
+callers hand it a diff of bounded size (silver's scd2 versions of one snapshot's keys); silver's
+day-partitioned merge mode rewrites the touched days instead (``silver/build.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -17,16 +15,9 @@ from deltalake import DeltaTable
 
 from lakehouse.tables.delta import SchemaMismatchError, check_schema, commit_properties
 from lakehouse.tables.location import TableLocation
-from lakehouse.tables.sql import day_range, ident
+from lakehouse.tables.sql import ident
 
 OP_COLUMN = "_op"  # in the merge source only: 'upsert' or 'delete'
-
-
-@dataclass(frozen=True)
-class MergeWindow:
-    column: str
-    start: date
-    end: date
 
 
 def _q(alias: str, column: str) -> str:
@@ -59,7 +50,6 @@ def merge_rows(
     schema: pa.Schema,
     match: list[str],
     partition_by: list[str] | None,
-    window: MergeWindow | None,
     metadata: Mapping[str, Any],
     table: DeltaTable | None = None,
 ) -> dict[str, int]:
@@ -67,15 +57,13 @@ def merge_rows(
     or 'delete'; return delta-rs's metrics.
 
     Rows match on all ``match`` columns. When those include the partition column, delta-rs reads
-    the partitions present in the (materialised) source and skips every other file; ``window``
-    adds literal bounds for the same purpose. ``table``: the table as the caller opened it (it
-    moves to the merged version in place), else opened or created here.
+    the partitions present in the (materialised) source and skips every other file. ``table``:
+    the table as the caller opened it (it moves to the merged version in place), else opened or
+    created here.
     """
     table = table if table is not None else ensure_table(location, schema, partition_by)
     columns = [f.name for f in schema]
     condition = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in match)
-    if window is not None:
-        condition += f" AND {day_range(_q('t', window.column), window.start, window.end)}"
     changed = " OR ".join(f"({_q('t', c)} IS DISTINCT FROM {_q('s', c)})" for c in columns if c not in match)
     values = {ident(c): _q("s", c) for c in columns}
     upsert = f"{_q('s', OP_COLUMN)} = 'upsert'"

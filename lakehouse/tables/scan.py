@@ -53,12 +53,16 @@ def check_partition_folders(location: TableLocation, actions: pa.Table, partitio
                 )
 
 
-def _in_days(value: object, first: date, last: date) -> bool:
-    """A partition value from the log (a date, or its ISO text) within ``first..last``."""
+def partition_day(value: object) -> date | None:
+    """A day partition's value as the log holds it (a date, or its ISO text), as a date."""
     if value is None:
-        return False
-    day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    return first <= day <= last
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _in_days(value: object, first: date, last: date) -> bool:
+    day = partition_day(value)
+    return day is not None and first <= day <= last
 
 
 def table_scan_sql(

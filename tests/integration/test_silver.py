@@ -167,7 +167,38 @@ def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
     changed = files_before ^ files_after
     assert changed and all("_event_date=2026-03-04" in uri for uri in changed), changed
     assert (result.written.inserted, result.written.updated) == (1, 0)
-    assert result.written.files_scanned <= 1 and result.written.files_skipped >= 4
+    assert result.written.files_rewritten <= 1 and result.written.files_untouched >= 4
+
+
+def test_days_the_diff_skips_keep_their_files_between_days_it_rewrites(orders: Lake) -> None:
+    for day in (D1, D2, D3, D4, D5):
+        orders.file(
+            f"events/{day}/z.csv",
+            f"{HEADER}\nz{day.day},acc,,click,1.00,1,true,{day}T05:00:00Z\n",
+            arrived=day,
+        )
+    orders.ingest(D1, D5)
+    orders.build(D1, D5)
+    before = orders.silver.open()
+    files_before, version = set(before.file_uris()), before.version()
+    orders.file(
+        "events/2026-03-05/late.csv",
+        f"""
+        {HEADER}
+        late3,acc,,click,1.00,1,true,2026-03-03T23:00:00Z
+        new5,acc,,click,2.00,1,true,2026-03-05T06:00:00Z
+        """,
+        arrived=D5,
+    )
+    orders.ingest(D3, D5)
+    result = orders.build(D5, D5)  # window D3..D5; D3 and D5 change, D4 does not
+    after = orders.silver.open()
+    changed = files_before ^ set(after.file_uris())
+    assert {uri.split("_event_date=")[1][:10] for uri in changed} == {"2026-03-03", "2026-03-05"}
+    assert after.version() == version + 1  # one commit for both days
+    assert (result.written.inserted, result.written.updated, result.written.deleted) == (2, 0, 0)
+    ids = [r["event_id"] for r in rows(orders.silver)]
+    assert {"late3", "new5", "z1", "z2", "z3", "z4", "z5"} <= set(ids) and len(ids) == len(set(ids))
 
 
 def test_a_key_whose_event_date_changes_moves_within_the_window(orders: Lake) -> None:
