@@ -83,37 +83,60 @@ a day of 2 M orders and 1 M customer rows.
 What holds it: first DuckDB's staging of the whole window (bronze's staged rows, silver's batch,
 window and diff), which the cap bounds; beyond the cap, Arrow and pandas copies outside DuckDB:
 silver's changed rows handed to delta-rs's MERGE as one Arrow table (delta-rs materialises its
-source to prune the target's files by the source's days), delta-rs's own buffers, and a day's
-pandas frame for great-expectations (one day at a time now, not the window's three). Tried and
-not taken: streaming the MERGE source (`streamed_exec=True`); delta-rs then derives no pruning
-from the source and scanned every file of the window (a test caught it).
+source to prune the target's files by the source's days; replaced since, see below),
+delta-rs's own buffers, and a day's pandas frame for great-expectations (one day at a time now,
+not the window's three). Tried and not taken: streaming the MERGE source (`streamed_exec=True`);
+delta-rs then derives no pruning from the source and scanned every file of the window (a test
+caught it).
 
-At 5 M orders a day (2026-12-02, `bench/pipeline.py --rows-per-day 5000000 --memory`; landing
-generated in 736 s now that the generator holds a line per order) the run never reached its
-timed part. The untimed run that fills the lookback days (2026-03-08..09, restating from
-03-06: 17.2 M bronze order rows, 0.77 M customer rows) was killed by the kernel at 24 GiB with
-DuckDB's default memory, in `silver__orders`. With `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` the
-process peaked (its RSS sampled every 5 s), by step: `bronze__customers` 1.4 GiB, `bronze__orders` 4.2 GiB,
-`silver__customers` 1.7 GiB, `silver__orders` **11.2 GiB** (5.6x the bound), while delta-rs's
-MERGE of 17.0 M rows ran (its threads busy, DuckDB's 1 GB spilled 19 GB to the step's
-folder): about 690 bytes a merged row, held by the diff as one Arrow table and delta-rs's
-materialised copy of it. The MERGE committed; the step then failed in DuckDB, out of memory
-under the 1 GB cap, in the merge reconciliation query (`reconcile_merge.sql`, two
-`IN (SELECT _sk FROM merged)` filters over 17 M keys), so the run stopped there with a clear
-error and silver at the merged version (a rerun is idempotent). What would meet the bound: the
-MERGE fed in bounded pieces (delta-rs takes one source per commit, so one commit a day of the
-window would give up the run's single commit) or a streamed source whose partition pruning
-comes from the window's literal bounds alone, and a reconciliation that spills; neither is
-built.
+At 5 M orders a day, first run (2026-12-02, morning): the untimed run that fills the lookback
+days (17.2 M bronze order rows, 0.77 M customer rows) was killed by the kernel at 24 GiB with
+DuckDB's default memory, in `silver__orders`. With `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB`,
+`silver__orders` peaked at **11.2 GiB** while delta-rs's MERGE of 17.0 M rows ran, about 690
+bytes a merged row: the diff handed over as one Arrow table, and delta-rs's materialised copy
+of it (a MERGE holds its source in memory). The step then failed, out of DuckDB memory, in the
+reconciliation (two `IN (SELECT _sk FROM merged)` filters over 17 M keys).
+
+What changed: silver's merge mode no longer MERGEs. It rewrites the days its diff touches, in
+one commit, streamed from DuckDB (`write_deltalake` overwrite with `_event_date IN (...)`);
+a day no change touches keeps its files. The reconciliation and the withdrawn rows are joins,
+which DuckDB spills, instead of `IN` lists. Second run (2026-12-02, evening, same landing
+regenerated in 339 s, `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` for the whole benchmark): the
+lookback run and the timed run **complete**. The daily run alone in a fresh process
+(`--memory`; RSS sampled every 0.2 s and attributed to the step running) peaked at
+**4,585 MiB** (2.2x the bound), by step:
+
+| step | peak RSS |
+|---|---|
+| `bronze__orders` | **4,581 MiB** |
+| `silver__orders` | 3,870 MiB (was 11.2 GiB in the lookback run above) |
+| `silver__customers` | 2,145 MiB |
+| `bronze__customers` | 1,548 MiB |
+| `gold_dbt_models` | 1,249 MiB (dbt's own process not counted) |
+
+The dominant cost now, named: delta-rs's Parquet writer in bronze's write. The same step with
+the write replaced by draining the same DuckDB stream peaked at 2,182 MiB; with the write,
+3.6-4.2 GiB (three runs). Neither smaller row groups (`max_row_group_size` 128 k) nor
+32 MiB target files changed it, so it is not the row group or file buffer; what is left is
+delta-rs's execution of the write (a plan per partition of the data, each with its own
+writers) and the Arrow batches in flight. Under it, about 1.5 GiB before any write: the staged
+window in DuckDB (capped at 1 GB, then spilled) and the vault's distinct tokens as Python
+tuples (`vault.store`, 1.9 GiB at its peak). Not built: a bronze write fed one day at a time
+(one commit per day would give up bronze's single commit, the same trade as silver's) and the
+vault's entries streamed.
+
+The timings of this second run are not a figure: a test run shared the 2 cores for most of
+the platform run (370 s, against 214 s for the baseline).
 
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- One partition at 5 M orders a day against the baseline: its run does not complete on this
-  machine (see the memory section: the silver MERGE peaks at 11.2 GiB under a 1 GB DuckDB cap,
-  and the kernel kills it at DuckDB's default).
+- One partition at 5 M orders a day against the baseline: the run completes now (with DuckDB
+  capped at 1 GB), but its only timing so far shared the machine with a test run (see the
+  memory section).
+- The merge-growth curve since silver's merge mode stopped using a MERGE.
 """
 
 
@@ -184,12 +207,12 @@ def pipeline_section() -> str:
 def merge_section() -> str:
     runs = newest("merge_growth")
     if not runs:
-        return "## Silver MERGE as the table grows\n\nNo run recorded yet.\n"
+        return "## Silver merge as the table grows\n\nNo run recorded yet.\n"
     run = runs[-1]
     curve = run["curve"]
     smallest = curve[0]["merge_s"]
     lines = [
-        "## Silver MERGE as the table grows",
+        "## Silver merge as the table grows",
         "",
         f"One day's merge, fixed batch, {run.get('date', '-')}, {run.get('machine', '-')}:",
         "",
@@ -212,6 +235,8 @@ def merge_section() -> str:
         "rules), and the curve is flat to 300 days. What still grows past that is delta-rs's own: the",
         "one open, and the MERGE's planning over the log's file list (profiled at 1,000 days: 148 ms",
         "of MERGE against 71 ms at 10 days), not the rows it reads (it scans no file outside the window).",
+        "This curve was measured with the MERGE. Silver's merge mode now rewrites the days its diff",
+        "touches instead (see the memory section); the curve has not been measured again since.",
         "",
     ]
     return "\n".join(lines)
