@@ -234,7 +234,7 @@ def _rewrite_days(
     window peaked at 11.2 GiB (measured). A MERGE rewrites every file holding a matched row, so
     a day that gets late rows is rewritten either way; a day no change touches is left alone.
     """
-    key = "c._sk = w._sk AND c._event_date = w._event_date"
+    key = f"c._sk = w._sk AND c.{EVENT_DATE} = w.{EVENT_DATE}"
     ((inserted, updated, deleted),) = con.execute(
         "SELECT count(*) FILTER (WHERE c._op = 'upsert' AND w._sk IS NULL), "
         "count(*) FILTER (WHERE c._op = 'upsert' AND w._sk IS NOT NULL), "

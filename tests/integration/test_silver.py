@@ -146,7 +146,8 @@ def test_between_equal_event_times_the_later_row_of_a_file_wins(orders: Lake) ->
     assert (row["amount"], row["_row_number"]) == (3, 3)
 
 
-def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
+def a_row_a_day(orders: Lake) -> None:
+    """One row a day in D1..D5, through bronze and silver: a file per day partition."""
     for day in (D1, D2, D3, D4, D5):
         orders.file(
             f"events/{day}/z.csv",
@@ -155,6 +156,10 @@ def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
         )
     orders.ingest(D1, D5)
     orders.build(D1, D5)
+
+
+def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
+    a_row_a_day(orders)
     files_before = set(orders.silver.open().file_uris())
     orders.file(
         "events/2026-03-05/late.csv",
@@ -171,14 +176,7 @@ def test_a_late_row_rewrites_only_its_own_day(orders: Lake) -> None:
 
 
 def test_days_the_diff_skips_keep_their_files_between_days_it_rewrites(orders: Lake) -> None:
-    for day in (D1, D2, D3, D4, D5):
-        orders.file(
-            f"events/{day}/z.csv",
-            f"{HEADER}\nz{day.day},acc,,click,1.00,1,true,{day}T05:00:00Z\n",
-            arrived=day,
-        )
-    orders.ingest(D1, D5)
-    orders.build(D1, D5)
+    a_row_a_day(orders)
     before = orders.silver.open()
     files_before, version = set(before.file_uris()), before.version()
     orders.file(
