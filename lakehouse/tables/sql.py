@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-# Rows per Arrow batch when DuckDB results stream into Delta writes.
-ARROW_BATCH_ROWS = 256 * 1024
+# Rows per Arrow batch when DuckDB results stream into Delta writes. Small on purpose: delta-rs's
+# writers hold on to the batches their partitions' rows came from until a file is written, so
+# the batch size multiplies the write's memory. 16 M bronze rows over three days, written alone
+# (2026-12-03): 3.6 GiB peak RSS at 256 k rows a batch, 2.9 at 64 k, 2.0 at 8 k, in the same time.
+ARROW_BATCH_ROWS = 8 * 1024
 
 
 def ident(name: str) -> str:
