@@ -1,17 +1,18 @@
-"""Benchmark: silver's daily MERGE as the table grows, with a fixed one-day batch.
+"""Benchmark: silver's daily merge as the table grows, with a fixed one-day batch.
 
     .venv/bin/python bench/merge_growth.py [--days 10,100,300,1000] [--rows-per-day 5000]
 
 The daily run of a merge-mode source restates its lookback window (three days for the demo's
-orders) and merges it into silver. Its cost must follow that window, not the table: the merge
-condition carries literal bounds on the partition column, so delta-rs skips every other file.
+orders) and merges it into silver: it rewrites the days its diff touches, in one commit. Its cost
+must follow that window, not the table: the scan opens only the window's files, and the write
+replaces only the touched days' partitions.
 
 For each size the silver table is given that many days of history before the window (rows of
 silver's own schema, one Delta file per day, written directly: what matters is the table's
 size, not how it was filled), the window's first two days are merged untimed, and the third
 day, new rows as in a daily run, is timed through the platform's own ``build_range``. The
 ratio is each size's time over the smallest size's, measured in the same run; flat is the goal.
-delta-rs's metrics say how many files the merge scanned and skipped.
+The step's own counts say how many of the table's files the write rewrote and how many it left.
 """
 
 from __future__ import annotations

@@ -299,6 +299,8 @@ def main() -> None:
 
     inner_pad, outer_pad = hmac_pads(env["LAKEHOUSE_PII_KEY"].encode())
 
+    memory_limit = os.environ.get("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "").strip()
+
     def baseline_for(one_day: date) -> None:
         first = one_day - timedelta(days=lookback)
         silver_files = [
@@ -322,6 +324,8 @@ def main() -> None:
             silver_orders_window=window,
         )
         with duckdb.connect(str(out / "baseline.duckdb")) as con:
+            if memory_limit:  # the platform's DuckDB budget, so neither side spills alone
+                con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute("SET VARIABLE inner_pad = ?", [inner_pad])
             con.execute("SET VARIABLE outer_pad = ?", [outer_pad])
             con.execute(sql)
@@ -368,6 +372,7 @@ def main() -> None:
         "orchestration_s": platform - sum(steps_s.values()),
         # The whole process's peak (generation and the untimed days included): an upper bound.
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "duckdb_memory_limit": memory_limit or "DuckDB's default",  # both sides' budget
         **({"run_memory": memory} if memory else {}),
         "definitions_load_s": load,
         "import_dagster_and_dagster_dbt_s": floor,
