@@ -104,39 +104,57 @@ which DuckDB spills, instead of `IN` lists. Second run (2026-12-02, evening, sam
 regenerated in 339 s, `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` for the whole benchmark): the
 lookback run and the timed run **complete**. The daily run alone in a fresh process
 (`--memory`; RSS sampled every 0.2 s and attributed to the step running) peaked at
-**4,585 MiB** (2.2x the bound), by step:
+**4,585 MiB** (2.2x the bound; by step in the table below), most of it in `bronze__orders`'s
+delta-rs write (3.6-4.2 GiB in three runs; the same step draining the stream instead: 2,182 MiB).
 
-| step | peak RSS |
-|---|---|
-| `bronze__orders` | **4,581 MiB** |
-| `silver__orders` | 3,870 MiB (was 11.2 GiB in the lookback run above) |
-| `silver__customers` | 2,145 MiB |
-| `bronze__customers` | 1,548 MiB |
-| `gold_dbt_models` | 1,249 MiB (dbt's own process not counted) |
+Third run (2026-12-03, same landing regenerated, the same cap), after two changes measured
+first on the library functions alone over the same 16.0 M order rows (RSS sampled every 0.1 s,
+attributed to the phase running):
 
-The dominant cost now, named: delta-rs's Parquet writer in bronze's write. The same step with
-the write replaced by draining the same DuckDB stream peaked at 2,182 MiB; with the write,
-3.6-4.2 GiB (three runs). Neither smaller row groups (`max_row_group_size` 128 k) nor
-32 MiB target files changed it, so it is not the row group or file buffer; what is left is
-delta-rs's execution of the write (a plan per partition of the data, each with its own
-writers) and the Arrow batches in flight. Under it, about 1.5 GiB before any write: the staged
-window in DuckDB (capped at 1 GB, then spilled) and the vault's distinct tokens as Python
-tuples (`vault.store`, 1.9 GiB at its peak). Not built: a bronze write fed one day at a time
-(one commit per day would give up bronze's single commit, the same trade as silver's) and the
-vault's entries streamed.
+- delta-rs keeps the Arrow batches a partition's rows came from until it writes that
+  partition's file, so the size of the batches DuckDB streams multiplied the write's memory.
+  16 M bronze rows over three days, written alone: 3.6 GiB peak at 256 k rows a batch, 2.9 GiB
+  at 64 k, 2.0 GiB at 8 k, 1.7 GiB at 4 k (draining the stream without a write: 0.7-1.0 GiB),
+  in the same time (18-23 s). The platform streams 8 k-row batches now (`ARROW_BATCH_ROWS`):
+  bronze's library step 2,835 -> 2,187 MiB (175 -> 154 s), silver's 3,660 -> 2,482 MiB
+  (163 -> 144 s).
+- The vault found the entries it lacked with a Python set of every token the source ever had,
+  and took the window's tokens as tuples; now by an anti-join in DuckDB over the vault's files,
+  with the tokens as Arrow columns. At 260 k tokens it saved little (1,582 -> 1,517 MiB in that
+  phase), but its cost no longer grows with the vault.
 
-The timings of this second run are not a figure: a test run shared the 2 cores for most of
-the platform run (370 s, against 214 s for the baseline).
+The daily run alone in a fresh process then peaked at **2,863 MiB**: 1.40x the bound, 0.62x the
+second run's 4,585 MiB. By step:
+
+| step | peak RSS | second run |
+|---|---|---|
+| `bronze__orders` | **2,852 MiB** | 4,581 MiB |
+| `silver__orders` | **2,856 MiB** | 3,870 MiB |
+| `silver__customers` | 1,962 MiB | 2,145 MiB |
+| `bronze__customers` | 1,289 MiB | 1,548 MiB |
+| `gold_dbt_models` | 1,132 MiB | 1,249 MiB (dbt's own process not counted) |
+
+Still over the bound by 40 %; the dominant cost, named: in both order steps, DuckDB's 1 GB
+(the cap: bronze's staged window, silver's batch, window and diff; past it DuckDB spills) plus
+delta-rs's write, about 1 GiB over draining the same stream even at 8 k-row batches; the
+Dagster step adds about 650 MiB over the library function alone (2,852 against 2,187 MiB for
+bronze: the process's imports and the step's checks). Tried and not taken: DuckDB's own
+partitioned Parquet `COPY` (to commit its files to Delta by `create_write_transaction`) ran
+out of memory at the 1 GB cap on the same rows; bronze's rows sorted by day before the write
+raised the peak to 4.2 GiB; smaller row groups (128 k) and 16 MiB target files raised it too
+(4.7 and 4.0 GiB); jemalloc told to return memory at once (`_RJEM_MALLOC_CONF` decay 0)
+lowered it 8 %. Not built, and what would reach the bound: a lower DuckDB cap (512 MB, more
+spilling) and the write fed one day at a time (a commit per day instead of one).
 
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- One partition at 5 M orders a day against the baseline: the run completes now (with DuckDB
-  capped at 1 GB), but its only timing so far shared the machine with a test run (see the
-  memory section).
-- The merge-growth curve since silver's merge mode stopped using a MERGE.
+- The 1 M-row day's peak memory since silver's write and the batch size changed (the table's
+  3,141 MiB is from before).
+- The 5 M-row day against a baseline under the same DuckDB cap (`pipeline.py` applies it now;
+  the figure above predates that).
 """
 
 
@@ -235,8 +253,9 @@ def merge_section() -> str:
         "rules), and the curve is flat to 300 days. What still grows past that is delta-rs's own: the",
         "one open, and the MERGE's planning over the log's file list (profiled at 1,000 days: 148 ms",
         "of MERGE against 71 ms at 10 days), not the rows it reads (it scans no file outside the window).",
-        "This curve was measured with the MERGE. Silver's merge mode now rewrites the days its diff",
-        "touches instead (see the memory section); the curve has not been measured again since.",
+        "That was with the MERGE. Silver's merge mode now rewrites the days its diff touches instead",
+        "(see the memory section), measured above (2026-12-03): flat to 300 days, 1.13x at 1,000 (the",
+        "MERGE's: 1.19x), the timed day rewriting no older file (the 1,000-day rise not profiled again).",
         "",
     ]
     return "\n".join(lines)
