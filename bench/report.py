@@ -76,7 +76,7 @@ The goal: at most 2 GiB for a day of 5 M rows. **Not met.** Measured 2026-12-02 
 the daily run alone in a fresh process, its `VmHWM`), at 1 M orders a day, whose run restates
 three days (about 3 M order rows and 156 k customer rows): **5,431 MiB** with DuckDB's default
 (up to 80 % of memory), about **3.1 GiB** with `LAKEHOUSE_DUCKDB_MEMORY_LIMIT=1GB` (the table
-above; 3,057 MiB in a second run), past which the steps' DuckDB spills to their temporary
+then; 3,057 MiB in a second run; 2,532 MiB on 2026-12-03, after the changes below), past which the steps' DuckDB spills to their temporary
 folders. The issue's figure before this work: 6.9 GB for
 a day of 2 M orders and 1 M customer rows.
 
@@ -151,8 +151,6 @@ spilling) and the write fed one day at a time (a commit per day instead of one).
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- The 1 M-row day's peak memory since silver's write and the batch size changed (the table's
-  3,141 MiB is from before).
 - The 5 M-row day against a baseline under the same DuckDB cap (`pipeline.py` applies it now;
   the figure above predates that).
 """
