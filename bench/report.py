@@ -143,8 +143,11 @@ partitioned Parquet `COPY` (to commit its files to Delta by `create_write_transa
 out of memory at the 1 GB cap on the same rows; bronze's rows sorted by day before the write
 raised the peak to 4.2 GiB; smaller row groups (128 k) and 16 MiB target files raised it too
 (4.7 and 4.0 GiB); jemalloc told to return memory at once (`_RJEM_MALLOC_CONF` decay 0)
-lowered it 8 %. Not built, and what would reach the bound: a lower DuckDB cap (512 MB, more
-spilling) and the write fed one day at a time (a commit per day instead of one).
+lowered it 8 %. Not built, and what would reach the bound: a lower DuckDB cap and the write fed
+one day at a time (a commit per day instead of one). With a 512 MB cap (library steps alone,
+2026-12-03), bronze's step peaked at 1,790 MiB in 144 s (2,187 MiB, 154 s at 1 GB), but silver's
+ran out of DuckDB memory in the withdrawn-rows anti-join (`NOT EXISTS` over the window's 16 M
+keys), so 1 GB is the smallest cap the platform takes at this size today.
 
 """
 
