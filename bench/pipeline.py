@@ -299,7 +299,10 @@ def main() -> None:
 
     inner_pad, outer_pad = hmac_pads(env["LAKEHOUSE_PII_KEY"].encode())
 
-    memory_limit = os.environ.get("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "").strip()
+    from lakehouse.tables.engine import MEMORY_LIMIT_ENV
+    from lakehouse.tables.sql import literal
+
+    memory_limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
 
     def baseline_for(one_day: date) -> None:
         first = one_day - timedelta(days=lookback)
@@ -325,7 +328,7 @@ def main() -> None:
         )
         with duckdb.connect(str(out / "baseline.duckdb")) as con:
             if memory_limit:  # the platform's DuckDB budget, so neither side spills alone
-                con.execute(f"SET memory_limit = '{memory_limit}'")
+                con.execute(f"SET memory_limit = {literal(memory_limit)}")
             con.execute("SET VARIABLE inner_pad = ?", [inner_pad])
             con.execute("SET VARIABLE outer_pad = ?", [outer_pad])
             con.execute(sql)

@@ -260,7 +260,7 @@ def _write_pair(
 
 def _vault_entries(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> pa.Table:
     """``column``, ``token``, ``value`` of every token the staged rows hold (bronze's and
-    quarantine's), distinct, as Arrow columns (a tuple per token cost ten times the memory)."""
+    quarantine's), distinct, as Arrow columns for the vault's anti-join."""
     selects = [
         f'SELECT DISTINCT {literal(name)} AS "column", {ident(name)} AS token, {clear_column(name)} AS value '
         f"FROM {STAGED} WHERE {ident(name)} IS NOT NULL AND {clear_column(name)} IS NOT NULL"

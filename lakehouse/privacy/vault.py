@@ -116,8 +116,8 @@ class TokenVault:
 
     def _store_once(self, source: str, entries: pa.Table) -> int:
         """The entries the vault lacks are found by an anti-join in DuckDB over the vault's files,
-        and encrypted a batch at a time: a day of millions of tokens once cost 1.9 GiB as Python
-        tuples and a set of every token the source ever had; columnar, it costs its Arrow bytes."""
+        and only those are encrypted: the cost follows the run's tokens, not the vault (it used to
+        load every token the source ever had into a Python set)."""
         from lakehouse.tables.delta import commit_properties
 
         table = self._open_or_create()
@@ -136,24 +136,28 @@ class TokenVault:
             .when_not_matched_insert_all()
             .execute()
         )
-        return int(metrics.get("num_target_rows_inserted", batch.num_rows))
+        return int(metrics["num_target_rows_inserted"])
 
     def _missing(self, table: DeltaTable, source: str, entries: pa.Table) -> pa.Table:
-        """``entries`` less those the vault holds for ``source``, distinct, in a stable order."""
+        """``entries`` less those the vault holds for ``source``, distinct, in a stable order. The
+        join spills to a folder of its own under ``LAKEHOUSE_DUCKDB_MEMORY_LIMIT``, as a step's does."""
+        import tempfile
+
         from lakehouse.tables.engine import step_connection
         from lakehouse.tables.scan import register_scan
 
-        con = step_connection()
-        try:
-            con.register("entries", entries)
-            register_scan(con, "vault", self.location, table=table)
-            return con.sql(
-                'SELECT DISTINCT e."column", e.token, e.value FROM entries e '
-                f"WHERE NOT EXISTS (SELECT 1 FROM vault v WHERE v.source = {literal(source)} "
-                'AND v."column" = e."column" AND v.token = e.token) ORDER BY 1, 2, 3'
-            ).to_arrow_table()
-        finally:
-            con.close()
+        with tempfile.TemporaryDirectory(prefix="lakehouse-vault-") as spill:
+            con = step_connection(spill)
+            try:
+                con.register("entries", entries)
+                register_scan(con, "vault", self.location, table=table)
+                return con.sql(
+                    'SELECT DISTINCT e."column", e.token, e.value FROM entries e '
+                    f"WHERE NOT EXISTS (SELECT 1 FROM vault v WHERE v.source = {literal(source)} "
+                    'AND v."column" = e."column" AND v.token = e.token) ORDER BY 1, 2, 3'
+                ).to_arrow_table()
+            finally:
+                con.close()
 
     def _encrypted(self, source: str, new: pa.Table) -> pa.Table:
         """The vault's rows for ``new`` entries: each value under a fresh nonce, the token as
@@ -261,7 +265,11 @@ def _as_table(entries: pa.Table | Sequence[tuple[str, str, str]]) -> pa.Table:
     if isinstance(entries, pa.Table):
         return entries.select(["column", "token", "value"]).cast(entry_schema())
     return pa.table(
-        {name: [entry[i] for entry in entries] for i, name in enumerate(("column", "token", "value"))},
+        {
+            "column": [c for c, _, _ in entries],
+            "token": [t for _, t, _ in entries],
+            "value": [v for _, _, v in entries],
+        },
         schema=entry_schema(),
     )
 
