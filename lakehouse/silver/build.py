@@ -188,6 +188,9 @@ def _merge(
         f"CREATE TEMP TABLE merged AS SELECT {_columns(contract)} "
         f"FROM ({latest_per_key_sql(contract, 'SELECT * FROM batch')})"
     )
+    # What DuckDB no longer needs it may not keep: under a capped budget (LAKEHOUSE_DUCKDB_MEMORY_LIMIT)
+    # every temp table held is memory a later join cannot have. What follows reads ``merged``.
+    con.execute("DROP TABLE batch")
     if not register_scan(con, "silver_table", silver, (EVENT_DATE, first, last), table=table):
         con.register("silver_table", schema.empty_table())
     # Read once: the withdrawn rows, both halves of the diff and the rewritten days scan it.
@@ -207,8 +210,11 @@ def _merge(
     if not days:  # an unchanged window commits nothing: a rerun leaves the table as it was
         if table is None:
             ensure_table(silver, schema, [EVENT_DATE])
-        return Written(merged_rows=merged_rows)
-    return replace(_rewrite_days(con, silver, table, schema, days, metadata), merged_rows=merged_rows)
+        written = Written(merged_rows=merged_rows)
+    else:
+        written = replace(_rewrite_days(con, silver, table, schema, days, metadata), merged_rows=merged_rows)
+    con.execute("DROP TABLE silver_window; DROP TABLE changes")  # the reconciliation reads the table
+    return written
 
 
 def _withdrawn(con: duckdb.DuckDBPyConnection) -> None:
