@@ -211,6 +211,13 @@ def pipeline_section() -> str:
             f"- At {size:,} orders a day the run is {run['ratio_platform_to_baseline']:.2f}x the baseline; its "
             f"largest cost is `{step}`, {seconds / run['platform_s']:.0%} of the run{note}."
         )
+    for size, run in sorted(by_size.items()):
+        if run.get("baseline_out_of_memory_at"):
+            lines.append(
+                f"- At {size:,} orders a day the baseline ran out of DuckDB memory under the platform's cap "
+                f"({run['baseline_out_of_memory_at']}) and was timed with {run['baseline_duckdb_memory_limit']}; "
+                f"the platform's run kept the cap ({run['duckdb_memory_limit']}) and spilled."
+            )
     largest = by_size[max(by_size)]
     lines += ["", f"Steps at {max(by_size):,} orders a day, as shares of the run:", ""]
     for step, seconds in sorted(largest["steps_s"].items(), key=lambda kv: -kv[1]):
