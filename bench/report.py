@@ -145,17 +145,25 @@ raised the peak to 4.2 GiB; smaller row groups (128 k) and 16 MiB target files r
 (4.7 and 4.0 GiB); jemalloc told to return memory at once (`_RJEM_MALLOC_CONF` decay 0)
 lowered it 8 %. Not built, and what would reach the bound: a lower DuckDB cap and the write fed
 one day at a time (a commit per day instead of one). With a 512 MB cap (library steps alone,
-2026-12-03), bronze's step peaked at 1,790 MiB in 144 s (2,187 MiB, 154 s at 1 GB), but silver's
-ran out of DuckDB memory in the withdrawn-rows anti-join (`NOT EXISTS` over the window's 16 M
-keys), so 1 GB is the smallest cap the platform takes at this size today.
+2026-12-03), bronze's step peaked at 1,790 MiB in 144 s (2,187 MiB, 154 s at 1 GB). Silver's
+first ran out of DuckDB memory in the withdrawn-rows test: two `NOT EXISTS` in one `WHERE` were
+two MARK joins over the window's 16 M keys. It now tests a row's file first and a key only among
+the candidates that test leaves, and a merge drops its batch, window and diff as soon as nothing
+reads them again; at 512 MB (4-day window, 17.0 M rows) the batch then takes 22 s, the merged
+rows 82-87 s, the window 14-21 s. What stops it now is the exact diff: the whole-row join of the
+window against the merged rows (`keyed_changes_sql`) runs out of DuckDB memory at 512 MB, and so
+does an `EXCEPT ALL` form of it. A 64-bit `hash()` fingerprint per row joined instead ran in
+64.6 s, peak 886 MiB, and was not taken: a collision would skip a changed row silently, which
+the platform promises never to do. So 1 GB is still the smallest cap the platform takes at this
+size.
 
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- The 5 M-row day against a baseline under the same DuckDB cap (`pipeline.py` applies it now;
-  the figure above predates that).
+- A 512 MB DuckDB cap at 5 M orders a day: it needs an exact diff that spills within that
+  budget (see the memory section); the fingerprint join that fits was not taken.
 """
 
 
