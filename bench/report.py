@@ -134,7 +134,13 @@ second run's 4,585 MiB. By step:
 | `bronze__customers` | 1,289 MiB | 1,548 MiB |
 | `gold_dbt_models` | 1,132 MiB | 1,249 MiB (dbt's own process not counted) |
 
-Still over the bound by 40 %; the dominant cost, named: in both order steps, DuckDB's 1 GB
+Fourth run (2026-12-06, the same landing regenerated, the same cap), after silver's
+withdrawn-rows test and early drops (below): **2,676 MiB**, 1.31x the bound, 0.93x the third
+run. By step: `bronze__orders` 2,664 MiB (its code unchanged: 0.93x is the machine's spread),
+`silver__orders` 2,609 MiB (0.91x), `silver__customers` 1,915, `bronze__customers` 1,158,
+`gold_dbt_models` 1,123.
+
+Still over the bound by 31 %; the dominant cost, named: in both order steps, DuckDB's 1 GB
 (the cap: bronze's staged window, silver's batch, window and diff; past it DuckDB spills) plus
 delta-rs's write, about 1 GiB over draining the same stream even at 8 k-row batches; the
 Dagster step adds about 650 MiB over the library function alone (2,852 against 2,187 MiB for
