@@ -166,7 +166,13 @@ threads, while CI ran: noisy) and not taken: the same exact diff as one `GROUP B
 sides (a row stored unchanged groups with its copy; DuckDB's aggregate spills) took 59 s against
 the join's 84 s at 512 MB and 48 s against 72 s at 1 GB, peaks alike (697/701 MiB, 1,280/1,220
 MiB), but 50 s against 28 s uncapped; and neither form ran out of memory there, so what the
-real window's join holds at 512 MB is still not known.
+real window's join holds at 512 MB is still not known. On the real window (2026-12-06, silver's
+library step alone on the 5 M-order lake, 15.8 M merged rows, each statement timed) the
+statement that fails is the diff's upsert half, the `LEFT JOIN` of whole rows; its delete half
+alone passes. Also out of DuckDB memory there, 54-65 s in: the `GROUP BY ALL` form, the join with
+`preserve_insertion_order` off, with one thread, and a join of 128-bit `md5_number` fingerprints
+(on `_sk` or on its own fingerprint) feeding an `IN` over `_sk`. The row's width and the threads
+are not what holds the memory; what is, was not found.
 
 """
 
