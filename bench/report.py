@@ -180,7 +180,8 @@ NOT_YET = """\
 ## Not measured yet (issue 18)
 
 - A 512 MB DuckDB cap at 5 M orders a day: it needs an exact diff that spills within that
-  budget (see the memory section); the fingerprint join that fits was not taken.
+  budget (see the memory section): the 64-bit fingerprint join that fit was not taken, and what
+  holds the memory in the exact one (and in 128-bit fingerprints) is not found yet.
 """
 
 
