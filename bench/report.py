@@ -171,8 +171,10 @@ library step alone on the 5 M-order lake, 15.8 M merged rows, each statement tim
 statement that fails is the diff's upsert half, the `LEFT JOIN` of whole rows; its delete half
 alone passes. Also out of DuckDB memory there, 54-65 s in: the `GROUP BY ALL` form, the join with
 `preserve_insertion_order` off, with one thread, and a join of 128-bit `md5_number` fingerprints
-(on `_sk` or on its own fingerprint) feeding an `IN` over `_sk`. The row's width and the threads
-are not what holds the memory; what is, was not found.
+(on `_sk` or on its own fingerprint) feeding an `IN` over `_sk`; and the exact join over the
+merged rows and the window written to Parquet instead of held as temp tables (out of memory 8 s
+in). The row's width, the threads and the temp tables are not what holds the memory; what is,
+was not found.
 
 """
 
