@@ -161,20 +161,24 @@ window against the merged rows (`keyed_changes_sql`) runs out of DuckDB memory a
 does an `EXCEPT ALL` form of it. A 64-bit `hash()` fingerprint per row joined instead ran in
 64.6 s, peak 886 MiB, and was not taken: a collision would skip a changed row silently, which
 the platform promises never to do. So 1 GB is still the smallest cap the platform takes at this
-size. Measured on synthetic rows (2026-12-06, 17 M merged against 12 M stored, 13 columns, 2
+size.
+
+Measured on synthetic rows (2026-12-06, 17 M merged against 12 M stored, 13 columns, 2
 threads, while CI ran: noisy) and not taken: the same exact diff as one `GROUP BY ALL` over both
 sides (a row stored unchanged groups with its copy; DuckDB's aggregate spills) took 59 s against
 the join's 84 s at 512 MB and 48 s against 72 s at 1 GB, peaks alike (697/701 MiB, 1,280/1,220
 MiB), but 50 s against 28 s uncapped; and neither form ran out of memory there, so what the
-real window's join holds at 512 MB is still not known. On the real window (2026-12-06, silver's
+real window's join holds at 512 MB is still not known.
+
+On the real window (2026-12-06, silver's
 library step alone on the 5 M-order lake, 15.8 M merged rows, each statement timed) the
 statement that fails is the diff's upsert half, the `LEFT JOIN` of whole rows; its delete half
 alone passes. Also out of DuckDB memory there, 54-65 s in: the `GROUP BY ALL` form, the join with
 `preserve_insertion_order` off, with one thread, and a join of 128-bit `md5_number` fingerprints
 (on `_sk` or on its own fingerprint) feeding an `IN` over `_sk`; and the exact join over the
 merged rows and the window written to Parquet instead of held as temp tables (out of memory 8 s
-in). The row's width, the threads and the temp tables are not what holds the memory; what is,
-was not found.
+in). The width of the joined rows, the threads and the temp tables are not what holds the
+memory; what is, was not found.
 
 """
 
