@@ -180,14 +180,41 @@ merged rows and the window written to Parquet instead of held as temp tables (ou
 in). The width of the joined rows, the threads and the temp tables are not what holds the
 memory; what is, was not found.
 
+Narrowed on 2026-12-07 (the same 5 M-order window regenerated; silver's library step alone, each
+statement timed, DuckDB's own `duckdb_memory()` read at each temp table): the temp tables are not
+held in memory (the merged rows and the window: about 120-390 MiB resident, 8.0-9.7 GiB spilled
+to the step's folder, uncompressed), and the diff itself completes at 512 MB when only counted:
+both halves and the withdrawn rows, grouped by `_op`, 33.6 s, 4,915,892 upserts. It runs out of
+memory, 15-16 s in, whenever its output is written anywhere: into the temp table, to a Parquet
+file by `COPY` (also with 16 k-row row groups), or as three columns only (`_sk`, `_event_date`,
+`_op`). So what does not fit is the joins and a sink together, not the width of the rows.
+Taking the diff in key buckets (`hash(_sk) % n`, exact within each) at 2 M rows a bucket failed
+in its first or second bucket. Not built.
+
+Where a day's memory goes in the Dagster run (2026-12-07, the day's run in a fresh process,
+RSS every 0.1 s and at each step's start and end), at the 1 GB cap: peak 2,623 MiB;
+`bronze__orders` starts at 989 MiB, not at the process's 218: `bronze__customers` peaked at
+1,337 and ended at 989, and what it kept is delta-rs's allocator's (its jemalloc; Python's
+garbage collector, glibc's `malloc_trim` and Arrow's pool release gave back 6-31 MiB, Arrow's
+pool held 0). With delta-rs told to return memory at once (`_RJEM_MALLOC_CONF`
+`background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0`) `bronze__customers` ends at 444 MiB,
+but the order write's own peak rises (2,574-2,698 against 2,452-2,585 MiB) and it takes 27-30 s
+against 16 s: not taken. Inside `bronze__orders` at 1 GB: staging the CSV files peaks at
+1.5 GiB, the bronze write adds about 1.1 GiB (1,468 -> 2,585 MiB); 32 MiB target files
+(`target_file_size`) did not lower it in the step (2,452-2,698 MiB), though on the library write
+alone they had (341 against 1,283 MiB over the write's start). At a 512 MB cap, the two bronze
+steps in the Dagster run peaked at **1,999 MiB** (`bronze__orders` 1,981, its write 15.6 s):
+under the bound; silver at that cap is what is missing.
+
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- A 512 MB DuckDB cap at 5 M orders a day: it needs an exact diff that spills within that
-  budget (see the memory section): the 64-bit fingerprint join that fit was not taken, and what
-  holds the memory in the exact one (and in 128-bit fingerprints) is not found yet.
+- A 512 MB DuckDB cap at 5 M orders a day: bronze fits it (1,999 MiB, 2026-12-07); silver needs
+  an exact diff whose output can be written within that budget (see the memory section): it
+  completes when counted and fails when written, and the 64-bit fingerprint join that fit was
+  not taken.
 """
 
 
