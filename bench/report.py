@@ -210,19 +210,22 @@ Then the lead for silver (2026-12-07, last, not built): the same library step wi
 in a database file in the step's spill folder and its tables ordinary (compressed) tables
 instead of in-memory temp tables **completed at 512 MB**: 172.8 s, 4,915,892 rows inserted, the
 diff 47.2 s, the window's copy 17.7 s (7.3 s as a temp table), the tables 5.7 GiB on disk against
-8.3 GiB spilled uncompressed. Its process peaked at 2,917 MiB, over the bound: the write of the
-rewritten days through delta-rs, as in bronze. Not yet measured at 1 M orders a day uncapped
-(where the file's writes may cost time), nor in the Dagster run.
+8.3 GiB spilled uncompressed; the diff's output is then an ordinary table too, which is what
+the temp-table forms above could not write. Its process peaked at 2,917 MiB, over the bound, not
+attributed by phase: no timed statement peaked above 1,477 MiB, so the peak falls outside them,
+most likely in the rewritten days' stream to delta-rs (what bronze's write costs). Not yet
+measured at 1 M orders a day uncapped (where the file's writes may cost time), nor in the
+Dagster run.
 
 """
 
 NOT_YET = """\
 ## Not measured yet (issue 18)
 
-- A 512 MB DuckDB cap at 5 M orders a day: bronze fits it (1,999 MiB, 2026-12-07); silver needs
-  an exact diff whose output can be written within that budget (see the memory section): it
-  completes when counted and fails when written, and the 64-bit fingerprint join that fit was
-  not taken.
+- A 512 MB DuckDB cap at 5 M orders a day: bronze fits it (1,999 MiB, 2026-12-07); silver's exact
+  diff completes when counted and fails when written into a temp table or a file, and completed
+  with the step's DuckDB in a database file (see the memory section), not yet built nor measured
+  at 1 M orders a day or in the Dagster run.
 """
 
 
